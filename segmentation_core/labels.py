@@ -1,0 +1,92 @@
+"""Label schemes and tumour regions.
+
+Internally every label map uses the *internal* scheme: 0 background, 1 NCR (necrotic / non-enhancing
+core), 2 ED (peritumoural edema), 3 ET (enhancing tumour). Files on disk use one of the schemes below;
+import and export always name the scheme, nothing is guessed silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+BACKGROUND, NCR, ED, ET = 0, 1, 2, 3
+LABEL_NAMES: dict[int, str] = {NCR: "NCR", ED: "ED", ET: "ET"}
+
+#: Regions as sets of internal labels; every BraTS metric uses these.
+REGIONS: dict[str, frozenset[int]] = {
+    "WT": frozenset({NCR, ED, ET}),
+    "TC": frozenset({NCR, ET}),
+    "ET": frozenset({ET}),
+}
+
+
+@dataclass(frozen=True)
+class LabelScheme:
+    """How one file convention numbers the tumour sub-regions.
+
+    ``to_internal`` maps a file value to the internal label (0 background).
+    """
+
+    name: str
+    description: str
+    to_internal: dict[int, int]
+
+    @property
+    def from_internal(self) -> dict[int, int]:
+        return {v: k for k, v in self.to_internal.items()}
+
+    @property
+    def values(self) -> frozenset[int]:
+        return frozenset(self.to_internal)
+
+
+SCHEMES: dict[str, LabelScheme] = {
+    s.name: s
+    for s in (
+        LabelScheme("brats", "BraTS 2017-2021: 1 NCR, 2 ED, 4 ET", {0: 0, 1: NCR, 2: ED, 4: ET}),
+        LabelScheme("brats2023", "BraTS 2023+: 1 NCR, 2 ED, 3 ET", {0: 0, 1: NCR, 2: ED, 3: ET}),
+        LabelScheme("msd", "MSD Task01: 1 ED, 2 NCR (non-enhancing), 3 ET", {0: 0, 1: ED, 2: NCR, 3: ET}),
+        LabelScheme("internal", "this app: 1 NCR, 2 ED, 3 ET", {0: 0, 1: NCR, 2: ED, 3: ET}),
+    )
+}
+
+
+class LabelValueError(ValueError):
+    """A label map holds values its scheme does not define."""
+
+
+def get_scheme(name: str) -> LabelScheme:
+    try:
+        return SCHEMES[name]
+    except KeyError:
+        raise ValueError(f"unknown label scheme {name!r}; choose one of {sorted(SCHEMES)}") from None
+
+
+def convert(array: np.ndarray, source: str, target: str) -> np.ndarray:
+    """Renumber ``array`` from scheme ``source`` to scheme ``target`` (uint8 result).
+
+    Raises LabelValueError listing any value ``source`` does not define.
+    """
+    src, dst = get_scheme(source), get_scheme(target)
+    present = np.unique(array)
+    unknown = sorted(int(v) for v in present if int(v) not in src.to_internal)
+    if unknown:
+        raise LabelValueError(
+            f"label values {unknown} are not part of the {src.name!r} scheme ({src.description})"
+        )
+    lut = np.zeros(max(int(present.max(initial=0)), max(src.values)) + 1, dtype=np.uint8)
+    for value, internal in src.to_internal.items():
+        lut[value] = dst.from_internal[internal]
+    return lut[array.astype(np.intp, copy=False)]
+
+
+def region_mask(internal: np.ndarray, region: str) -> np.ndarray:
+    """Boolean mask of a region (WT/TC/ET) or single label name (NCR/ED/ET) of an internal map."""
+    if region in REGIONS:
+        return np.isin(internal, list(REGIONS[region]))
+    names = {v: k for k, v in LABEL_NAMES.items()}
+    if region in names:
+        return internal == names[region]
+    raise ValueError(f"unknown region {region!r}")

@@ -1,0 +1,132 @@
+"""Core value types: a volume always carries its geometry, a case groups four sequences on one grid."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+#: Canonical sequence names, in the order the bundled models expect them.
+SEQUENCES: tuple[str, ...] = ("t1", "t1ce", "t2", "flair")
+
+
+@dataclass(frozen=True, eq=False)
+class Volume:
+    """A 3-D voxel array together with its 4x4 voxel-to-world (RAS+ mm, NIfTI convention) affine."""
+
+    array: np.ndarray
+    affine: np.ndarray
+    source: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.array.ndim != 3:
+            raise ValueError(f"Volume must be 3-D, got shape {self.array.shape}")
+        affine = np.asarray(self.affine, dtype=np.float64)
+        if affine.shape != (4, 4):
+            raise ValueError(f"affine must be 4x4, got {affine.shape}")
+        object.__setattr__(self, "affine", affine)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(int(s) for s in self.array.shape)  # type: ignore[return-value]
+
+    @property
+    def spacing(self) -> tuple[float, float, float]:
+        """Voxel size in mm along each array axis (column norms of the affine)."""
+        return tuple(float(s) for s in np.linalg.norm(self.affine[:3, :3], axis=0))  # type: ignore[return-value]
+
+    @property
+    def orientation(self) -> str:
+        """Axis codes such as ``"LPS"`` or ``"RAS"`` (the direction each array axis increases to)."""
+        return "".join(nib.aff2axcodes(self.affine))
+
+    def same_grid(self, other: Volume, atol: float = 1e-4) -> bool:
+        """True when both volumes have the same shape and (almost) the same affine."""
+        return self.shape == other.shape and np.allclose(self.affine, other.affine, atol=atol)
+
+    def with_array(self, array: np.ndarray) -> Volume:
+        """A volume on the same grid holding another array."""
+        return Volume(array, self.affine, self.source)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Progress of a long operation: ``done`` of ``total`` steps, with a human-readable message."""
+
+    done: int
+    total: int
+    message: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if self.total <= 0 else min(1.0, self.done / self.total)
+
+
+class CancelledError(Exception):
+    """Raised inside long work when its CancelToken was cancelled."""
+
+
+class CancelToken:
+    """Thread-safe flag that long-running work checks between steps."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise CancelledError("cancelled by the user")
+
+
+@dataclass(frozen=True, eq=False)
+class LabelMap:
+    """An integer label volume with the scheme its values follow (see ``segmentation_core.labels``)."""
+
+    volume: Volume
+    scheme: str
+
+    @property
+    def array(self) -> np.ndarray:
+        return self.volume.array
+
+
+@dataclass(eq=False)
+class Case:
+    """The four MRI sequences of one patient on one grid, optionally with a label map.
+
+    ``reference`` names the sequence whose grid all others share. ``warnings`` lists what a
+    user must see (e.g. a sequence that was resampled).
+    """
+
+    channels: dict[str, Volume]
+    reference: str = "t1"
+    labels: LabelMap | None = None
+    case_id: str = ""
+    warnings: list[str] = field(default_factory=list)
+    source_affine: np.ndarray | None = None
+    source_shape: tuple[int, int, int] | None = None
+
+    @property
+    def grid(self) -> Volume:
+        return self.channels[self.reference]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.grid.shape
+
+    @property
+    def affine(self) -> np.ndarray:
+        return self.grid.affine
+
+    @property
+    def spacing(self) -> tuple[float, float, float]:
+        return self.grid.spacing
