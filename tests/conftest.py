@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,20 @@ def real_case_dir(real_data_dir: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"real case missing: {path}")
     return path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Widgets that need no GL run anywhere; without an X display they use Qt's offscreen platform.
+    if not os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("DISPLAY"):
+        return
+    skip_gui = pytest.mark.skip(
+        reason="needs an X display with OpenGL (run under xvfb-run; see scripts/test.sh)"
+    )
+    for item in items:
+        if "gui" in item.keywords:
+            item.add_marker(skip_gui)

@@ -1,0 +1,110 @@
+"""``brats-viewer``: start the desktop viewer, its self-test, or (``--no-gui``) the headless CLI."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+
+logger = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="brats-viewer", description="Brain-tumour MRI viewer with AI segmentation."
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the window, render one frame of every view, print OK and exit (non-zero on failure)",
+    )
+    parser.add_argument("--screenshot", metavar="PNG", help="with --self-test: save a picture of the window")
+    parser.add_argument(
+        "--no-gui",
+        nargs=argparse.REMAINDER,
+        metavar="CLI-ARGS",
+        help="run the headless brats-seg command line instead of the window (e.g. --no-gui info CASE)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    return parser
+
+
+def run_headless(cli_args: list[str]) -> int:
+    """The ``--no-gui`` path: the same commands as ``brats-seg``."""
+    from segmentation_core.cli import main as cli_main
+
+    return cli_main(cli_args or ["--help"])
+
+
+def run_self_test(window, screenshot: str | None) -> int:  # noqa: ANN001 (MainWindow, imported lazily)
+    """Render every view once (and save a screenshot when asked); print OK, or why it failed."""
+    from PySide6.QtWidgets import QApplication
+
+    window.show()
+    QApplication.processEvents()
+    print("window painted", flush=True)
+    results = window.render_all_views()
+    failed = sorted(name for name, ok in results.items() if not ok)
+    if failed:
+        print(f"FAILED: views rendered nothing: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    if screenshot and not window.grab().save(screenshot):
+        print(f"FAILED: could not write screenshot {screenshot}", file=sys.stderr)
+        return 1
+    print("OK")
+    return 0
+
+
+def _show_startup_error(exc: BaseException) -> None:
+    """Show a start-up failure in a dialog (and on stderr), never a silent exit."""
+    text = "".join(traceback.format_exception(exc))
+    print(f"brats-viewer could not start:\n{text}", file=sys.stderr)
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    if QApplication.instance() is not None:
+        QMessageBox.critical(None, "BraTS Viewer could not start", f"{exc}\n\n{text}")
+
+
+def run_gui(self_test: bool, screenshot: str | None = None) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("BraTS Viewer")
+    app.setOrganizationName("brats-viewer")
+    try:
+        from app.qt.main_window import MainWindow
+
+        window = MainWindow()
+    except Exception as exc:  # start-up failure: report it, do not vanish
+        if self_test:
+            print(f"FAILED: {exc!r}", file=sys.stderr)
+            traceback.print_exc()
+        else:
+            _show_startup_error(exc)
+        return 1
+    if self_test:
+        try:
+            return run_self_test(window, screenshot)
+        except Exception as exc:
+            print(f"FAILED: {exc!r}", file=sys.stderr)
+            traceback.print_exc()
+            return 1
+        finally:
+            window.close()
+    window.show()
+    return app.exec()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
+    if args.no_gui is not None:
+        return run_headless(args.no_gui)
+    return run_gui(args.self_test, args.screenshot)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

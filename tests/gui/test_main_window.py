@@ -1,0 +1,109 @@
+"""The main window: layout, menus, About, the self-test and start-up failures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot):
+    from app.qt.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    yield win
+    win.close()
+
+
+def test_menus_and_grid(window) -> None:
+    titles = [action.text() for action in window.menuBar().actions()]
+    assert titles == ["&File", "&Edit", "&Segment", "&Retrain", "&View", "&Help"]
+    grid = window.centralWidget().layout()
+    positions = {grid.itemAtPosition(r, c).widget() for r in (0, 1) for c in (0, 1)}
+    assert grid.itemAtPosition(0, 0).widget() is window.slice_views["axial"]
+    assert grid.itemAtPosition(0, 1).widget() is window.slice_views["sagittal"]
+    assert grid.itemAtPosition(1, 0).widget() is window.slice_views["coronal"]
+    assert grid.itemAtPosition(1, 1).widget() is window.view3d
+    assert len(positions) == 4
+    assert window.statusBar() is not None
+
+
+def test_every_view_renders_and_close_releases_the_interactor(window, qtbot) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.render_all_views() == {"axial": True, "sagittal": True, "coronal": True, "3d": True}
+    window.close()
+    assert window.view3d.interactor._closed is True
+
+
+def test_about_lists_versions_and_device() -> None:
+    import torch
+    import vtk
+
+    from app.qt.about import about_text
+
+    text = about_text()
+    assert f"<td>{torch.__version__}</td>" in text
+    assert vtk.vtkVersion.GetVTKVersion() in text
+    assert "Compute device" in text and ("CPU" in text or "CUDA" in text or "MPS" in text)
+    assert "Bakas" in text
+
+
+def test_window_opens_without_importing_torch(tmp_path) -> None:
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from app.qt.main_window import MainWindow\n"
+        "w = MainWindow(); w.show(); app.processEvents()\n"
+        "print('torch' in sys.modules)\n"
+        "w.close()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_self_test_prints_ok_and_saves_a_screenshot(tmp_path) -> None:
+    shot = tmp_path / "window.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "--self-test", "--screenshot", str(shot)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "OK"
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1400, 1000)
+
+
+def test_start_up_failure_is_reported_not_silent(monkeypatch, qtbot, capsys) -> None:
+    import app.qt.main_window as main_window
+    from app import main as app_main
+
+    def broken() -> None:
+        raise RuntimeError("GPU driver exploded")
+
+    monkeypatch.setattr(main_window, "MainWindow", broken)
+    assert app_main.run_gui(self_test=True) == 1
+    assert "FAILED: RuntimeError('GPU driver exploded')" in capsys.readouterr().err
+
+    shown: list[str] = []
+    monkeypatch.setattr(
+        "PySide6.QtWidgets.QMessageBox.critical", lambda parent, title, text: shown.append(text)
+    )
+    assert app_main.run_gui(self_test=False) == 1
+    assert len(shown) == 1 and shown[0].startswith("GPU driver exploded")
