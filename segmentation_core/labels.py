@@ -70,7 +70,7 @@ def convert(array: np.ndarray, source: str, target: str) -> np.ndarray:
     Raises LabelValueError listing any value ``source`` does not define.
     """
     src, dst = get_scheme(source), get_scheme(target)
-    present = np.unique(array)
+    present = present_values(array)
     unknown = sorted(int(v) for v in present if int(v) not in src.to_internal)
     if unknown:
         raise LabelValueError(
@@ -82,6 +82,17 @@ def convert(array: np.ndarray, source: str, target: str) -> np.ndarray:
     return lut[array.astype(np.intp, copy=False)]
 
 
+def present_values(array: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an array; fast (bincount) for small non-negative integers."""
+    array = np.asarray(array)
+    if array.size and np.issubdtype(array.dtype, np.integer) and array.dtype.itemsize <= 2:
+        low, high = int(array.min()), int(array.max())
+        if low >= 0:
+            counts = np.bincount(array.ravel().astype(np.intp, copy=False), minlength=high + 1)
+            return np.flatnonzero(counts).astype(array.dtype)
+    return np.unique(array)
+
+
 def region_mask(internal: np.ndarray, region: str) -> np.ndarray:
     """Boolean mask of a region (WT/TC/ET) or single label name (NCR/ED/ET) of an internal map."""
     if region in REGIONS:
@@ -90,3 +101,34 @@ def region_mask(internal: np.ndarray, region: str) -> np.ndarray:
     if region in names:
         return internal == names[region]
     raise ValueError(f"unknown region {region!r}")
+
+
+def unknown_values(values: np.ndarray | list[int], scheme: str) -> list[int]:
+    """Values (sorted) that ``scheme`` does not define."""
+    defined = get_scheme(scheme).values
+    return sorted(int(v) for v in np.unique(np.asarray(values)) if int(v) not in defined)
+
+
+def detect_scheme(values: np.ndarray | list[int], hint: str | None = None) -> str:
+    """The file scheme of a label map from the values it holds and a hint from its source.
+
+    ``hint`` (e.g. ``"msd"`` for an MSD file, ``"brats2023"`` for BraTS 2023 naming) wins whenever the
+    values fit it. Otherwise values within {0, 1, 2, 4} are ``"brats"`` and values within {0, 1, 2, 3}
+    are ``"brats2023"`` (same meaning as the internal scheme; an MSD map needs the hint or an explicit
+    scheme because its 1/2 mean ED/NCR). Raises LabelValueError listing values no scheme defines.
+    """
+    present = np.unique(np.asarray(values))
+    if hint is not None and not unknown_values(present, hint):
+        return get_scheme(hint).name
+    for name in ("brats", "brats2023"):
+        if not unknown_values(present, name):
+            return name
+    every = set().union(*(s.values for s in SCHEMES.values()))
+    outside = sorted(int(v) for v in present if int(v) not in every)
+    if outside:
+        problem = f"label values {outside} are not part of any known scheme"
+    else:
+        problem = f"label values {sorted(int(v) for v in present)} mix schemes (both 3 and 4 present)"
+    raise LabelValueError(
+        f"{problem}; known schemes: " + "; ".join(f"{s.name} = {s.description}" for s in SCHEMES.values())
+    )

@@ -114,6 +114,10 @@ class Case:
     warnings: list[str] = field(default_factory=list)
     source_affine: np.ndarray | None = None
     source_shape: tuple[int, int, int] | None = None
+    #: Files each role ("t1"... and "seg") was read from; a DICOM series lists its slices in order.
+    source_files: dict[str, tuple[Path, ...]] = field(default_factory=dict)
+    #: How the case was stored: "nifti", "msd", "sitk" (NRRD/MHA) or "dicom".
+    source_format: str = ""
 
     @property
     def grid(self) -> Volume:

@@ -1,0 +1,35 @@
+"""Reading cases in every supported form and writing label maps back in their source geometry.
+
+Public API: ``load_case``, ``find_cases``, ``read_label_file``, ``write_label_map``, ``write_dicom_seg``,
+``to_canonical`` / ``to_source_orientation`` / ``from_source_orientation`` and ``CaseLoadError``.
+"""
+
+from __future__ import annotations
+
+from segmentation_core.io.errors import CaseLoadError
+from segmentation_core.io.export import ExportError, sidecar_path, write_label_map
+from segmentation_core.io.label_io import read_label_file
+from segmentation_core.io.loader import load_case
+from segmentation_core.io.naming import find_cases
+from segmentation_core.io.orientation import from_source_orientation, to_canonical, to_source_orientation
+
+__all__ = [
+    "CaseLoadError",
+    "ExportError",
+    "find_cases",
+    "from_source_orientation",
+    "load_case",
+    "read_label_file",
+    "sidecar_path",
+    "to_canonical",
+    "to_source_orientation",
+    "write_dicom_seg",
+    "write_label_map",
+]
+
+
+def write_dicom_seg(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - thin lazy wrapper
+    """DICOM-SEG export (see ``segmentation_core.io.dicom_seg.write_dicom_seg``); imports highdicom lazily."""
+    from segmentation_core.io.dicom_seg import write_dicom_seg as _write
+
+    return _write(*args, **kwargs)

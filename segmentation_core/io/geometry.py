@@ -1,0 +1,44 @@
+"""Grid comparison and resampling onto a reference grid (SimpleITK)."""
+
+from __future__ import annotations
+
+import numpy as np
+import SimpleITK as sitk
+
+from segmentation_core.io.sitk_formats import from_sitk, to_sitk
+from segmentation_core.types import Volume
+
+
+def world_bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
+    """(min corner, max corner) in world mm of the volume's voxel-centre box, padded by half a voxel."""
+    shape = np.asarray(volume.shape, dtype=np.float64)
+    corners = np.array(np.meshgrid(*[[-0.5, s - 0.5] for s in shape], indexing="ij")).reshape(3, -1)
+    world = volume.affine[:3, :3] @ corners + volume.affine[:3, 3:4]
+    return world.min(axis=1), world.max(axis=1)
+
+
+def overlap_fraction(moving: Volume, reference: Volume) -> float:
+    """Fraction of the reference's world bounding box that the moving volume's box covers (0 = disjoint)."""
+    lo_m, hi_m = world_bounds(moving)
+    lo_r, hi_r = world_bounds(reference)
+    inter = np.clip(np.minimum(hi_m, hi_r) - np.maximum(lo_m, lo_r), 0.0, None)
+    return float(np.prod(inter) / np.prod(hi_r - lo_r))
+
+
+def resample_to(volume: Volume, reference: Volume, *, nearest: bool = False) -> Volume:
+    """``volume`` resampled onto ``reference``'s grid: linear for images, nearest neighbour for labels.
+
+    Voxels outside the moving image become 0. The result keeps the moving volume's dtype for labels
+    and is float32 for images.
+    """
+    moving = to_sitk(volume.array if nearest else volume.array.astype(np.float32, copy=False), volume.affine)
+    target = to_sitk(np.zeros((1, 1, 1), dtype=np.uint8), reference.affine)
+    resampler = sitk.ResampleImageFilter()
+    resampler.SetSize(tuple(int(s) for s in reference.shape))
+    resampler.SetOutputOrigin(target.GetOrigin())
+    resampler.SetOutputSpacing(target.GetSpacing())
+    resampler.SetOutputDirection(target.GetDirection())
+    resampler.SetInterpolator(sitk.sitkNearestNeighbor if nearest else sitk.sitkLinear)
+    resampler.SetDefaultPixelValue(0)
+    array, _ = from_sitk(resampler.Execute(moving))
+    return Volume(array, reference.affine, volume.source)

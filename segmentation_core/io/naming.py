@@ -1,0 +1,167 @@
+"""Finding a case's files by name: BraTS 2018-2021 (``_t1``...), BraTS 2023 (``-t1n``...), MSD, DICOM."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from segmentation_core.io.errors import CaseLoadError
+from segmentation_core.types import SEQUENCES
+
+IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd")
+#: File-name tag -> (role, naming convention).
+TAGS: dict[str, tuple[str, str]] = {
+    "t1": ("t1", "brats2018"),
+    "t1ce": ("t1ce", "brats2018"),
+    "t2": ("t2", "brats2018"),
+    "flair": ("flair", "brats2018"),
+    "t1n": ("t1", "brats2023"),
+    "t1c": ("t1ce", "brats2023"),
+    "t2w": ("t2", "brats2023"),
+    "t2f": ("flair", "brats2023"),
+    "seg": ("seg", ""),
+}
+_NAME = re.compile(r"^(?P<id>.+?)[_-](?P<tag>" + "|".join(sorted(TAGS, key=len, reverse=True)) + r")$", re.I)
+_EXAMPLE = {
+    "brats2018": "<id>_t1.nii.gz, <id>_t1ce.nii.gz, <id>_t2.nii.gz, <id>_flair.nii.gz",
+    "brats2023": "<id>-t1n.nii.gz, <id>-t1c.nii.gz, <id>-t2w.nii.gz, <id>-t2f.nii.gz",
+}
+MSD_IMAGE_DIRS = ("imagesTr", "imagesTs")
+
+
+@dataclass(frozen=True)
+class CaseFiles:
+    """The files of one case found by naming: ``files`` maps role (a SEQUENCES name or "seg") to a path."""
+
+    case_id: str
+    files: dict[str, Path]
+    naming: str
+
+
+def split_suffix(name: str) -> tuple[str, str]:
+    """(stem, suffix) for a known image suffix, or (name, "") when it has none of them."""
+    lower = name.lower()
+    for suffix in IMAGE_SUFFIXES:
+        if lower.endswith(suffix):
+            return name[: -len(suffix)], name[len(name) - len(suffix) :]
+    return name, ""
+
+
+def parse_name(name: str) -> tuple[str, str, str] | None:
+    """(case id, role, naming) for a BraTS-style image file name, else None."""
+    stem, suffix = split_suffix(name)
+    match = _NAME.match(stem) if suffix else None
+    if match is None:
+        return None
+    role, naming = TAGS[match["tag"].lower()]
+    return match["id"], role, naming
+
+
+def scan_folder(folder: Path) -> CaseFiles | None:
+    """The BraTS-named image files in ``folder`` (None when there are none); raises on duplicates."""
+    found: dict[str, list[Path]] = {}
+    ids: set[str] = set()
+    namings: set[str] = set()
+    for path in sorted(folder.iterdir()):
+        parsed = parse_name(path.name) if path.is_file() else None
+        if parsed is None:
+            continue
+        case_id, role, naming = parsed
+        found.setdefault(role, []).append(path)
+        ids.add(case_id)
+        if naming:
+            namings.add(naming)
+    if not found:
+        return None
+    duplicates = {role: paths for role, paths in found.items() if len(paths) > 1}
+    if duplicates:
+        listing = "; ".join(
+            f"{role}: {', '.join(p.name for p in paths)}" for role, paths in duplicates.items()
+        )
+        raise CaseLoadError(
+            folder,
+            f"more than one file for the same sequence ({listing})",
+            "keep exactly one file per sequence in a case folder (one case per folder)",
+        )
+    naming = namings.pop() if len(namings) == 1 else ("mixed" if namings else "brats2018")
+    case_id = ids.pop() if len(ids) == 1 else folder.name
+    return CaseFiles(case_id, {role: paths[0] for role, paths in found.items()}, naming)
+
+
+def discover_case(folder: Path) -> CaseFiles:
+    """All four sequences (and the optional seg) of the case in ``folder``; raises naming what is missing."""
+    found = scan_folder(folder)
+    if found is None:
+        raise CaseLoadError(
+            folder,
+            "no BraTS-named image files found",
+            f"name the files like {_EXAMPLE['brats2018']} (or BraTS 2023: {_EXAMPLE['brats2023']}), "
+            "or pass the four files explicitly",
+        )
+    missing = [s for s in SEQUENCES if s not in found.files]
+    if missing:
+        naming = found.naming if found.naming in _EXAMPLE else "brats2018"
+        raise CaseLoadError(
+            folder,
+            f"missing sequence(s) {', '.join(missing)} (found: {', '.join(sorted(found.files))})",
+            f"a case needs all four sequences named like {_EXAMPLE[naming]}",
+        )
+    return found
+
+
+def is_dicom_file(path: Path) -> bool:
+    """True for a file with the DICOM preamble magic (or a .dcm name)."""
+    if path.suffix.lower() == ".dcm":
+        return True
+    try:
+        with path.open("rb") as fh:
+            fh.seek(128)
+            return fh.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def is_msd_image(path: Path) -> bool:
+    """True for a NIfTI file inside an MSD ``imagesTr``/``imagesTs`` folder."""
+    return (
+        path.is_file()
+        and path.parent.name in MSD_IMAGE_DIRS
+        and path.name.lower().endswith((".nii", ".nii.gz"))
+    )
+
+
+def find_cases(folder: Path | str) -> list[Path]:
+    """Every case under ``folder``: BraTS-named case folders, MSD 4-D files and DICOM folders, sorted.
+
+    Raises CaseLoadError when ``folder`` is missing or holds no case at all.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise CaseLoadError(root, "is not a folder", "give the folder that holds the case folders")
+    cases: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        here = Path(dirpath)
+        names = sorted(filenames)
+        if here.name in MSD_IMAGE_DIRS:
+            cases.extend(
+                here / n for n in names if n.lower().endswith((".nii", ".nii.gz")) and not n.startswith(".")
+            )
+            dirnames.clear()
+            continue
+        roles = {parsed[1] for n in names if (parsed := parse_name(n)) is not None}
+        if all(s in roles for s in SEQUENCES):
+            cases.append(here)
+            dirnames.clear()
+        elif names and any(is_dicom_file(here / n) for n in names[:5]):
+            cases.append(here)
+            dirnames.clear()
+    if not cases:
+        raise CaseLoadError(
+            root,
+            "no cases found (no BraTS-named case folders, MSD imagesTr/imagesTs files or DICOM folders)",
+            f"put each case in its own folder with files named like {_EXAMPLE['brats2018']}",
+        )
+    return cases
