@@ -5,6 +5,7 @@ Other test modules may import these helpers (``from tests.core.io_fixtures impor
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import nibabel as nib
@@ -129,3 +130,60 @@ def write_msd_case(
     write_nifti(root / "imagesTr" / name, stacked, affine)
     write_nifti(root / "labelsTr" / name, convert(synthetic_labels(shape), "internal", "msd"), affine)
     return root / "imagesTr" / name
+
+
+def write_dicom_series(
+    folder: Path,
+    description: str,
+    *,
+    slices: int = 4,
+    spacing: float = 2.0,
+    skip: tuple[int, ...] = (),
+    series_number: int = 1,
+    extra: dict[str, object] | None = None,
+    shuffle: bool = True,
+) -> list[Path]:
+    """A DICOM MR series made from pydicom's ``MR_small.dcm`` (64x64): slice k holds MR_small + 10 k.
+
+    Slices lie ``spacing`` mm apart along the normal; indices in ``skip`` are left out (to make a gap).
+    Files are named in a shuffled order so that sorting by name is wrong. Returns the files by slice index.
+    """
+    import pydicom
+    from pydicom.data import get_testdata_file
+    from pydicom.uid import generate_uid
+
+    folder.mkdir(parents=True, exist_ok=True)
+    template = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    base = template.pixel_array.copy()
+    series_uid = generate_uid()
+    origin = np.asarray(template.ImagePositionPatient, dtype=np.float64)
+    names = np.random.default_rng(series_number).permutation(slices) if shuffle else np.arange(slices)
+    paths = []
+    for k in range(slices):
+        if k in skip:
+            continue
+        ds = copy.deepcopy(template)
+        ds.SeriesInstanceUID = series_uid
+        ds.SeriesNumber = series_number
+        ds.SeriesDescription = description
+        ds.SOPInstanceUID = generate_uid()
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        ds.InstanceNumber = k + 1
+        ds.ImagePositionPatient = [float(v) for v in origin + np.array([0.0, 0.0, spacing * k])]
+        ds.SliceLocation = float(origin[2] + spacing * k)
+        ds.PixelData = (base + 10 * k).astype(base.dtype).tobytes()
+        for key, value in (extra or {}).items():
+            setattr(ds, key, value)
+        path = folder / f"s{series_number}_{int(names[k]):03d}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths
+
+
+def write_dicom_case(folder: Path, slices: int = 4) -> dict[str, list[Path]]:
+    """Four identifiable MR series (T1, T1 post-Gd, T2, FLAIR) in one folder; returns role -> files."""
+    descriptions = {"t1": "AX T1 SE", "t1ce": "AX T1 +C", "t2": "AX T2 FSE", "flair": "AX T2 FLAIR"}
+    return {
+        role: write_dicom_series(folder, text, slices=slices, series_number=i + 1)
+        for i, (role, text) in enumerate(descriptions.items())
+    }
