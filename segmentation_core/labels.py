@@ -64,32 +64,41 @@ def get_scheme(name: str) -> LabelScheme:
         raise ValueError(f"unknown label scheme {name!r}; choose one of {sorted(SCHEMES)}") from None
 
 
-def convert(array: np.ndarray, source: str, target: str) -> np.ndarray:
-    """Renumber ``array`` from scheme ``source`` to scheme ``target`` (uint8 result).
+def convert(array: np.ndarray, source: str, target: str, *, present: np.ndarray | None = None) -> np.ndarray:
+    """Renumber ``array`` from scheme ``source`` to scheme ``target`` (uint8 result, a new array).
 
-    Raises LabelValueError listing any value ``source`` does not define.
+    Raises LabelValueError listing any value ``source`` does not define. ``present`` may pass the
+    already known ``present_values(array)``. Only values that change are rewritten (one masked
+    assignment each), so identity conversions cost a single copy.
     """
     src, dst = get_scheme(source), get_scheme(target)
-    present = present_values(array)
-    unknown = sorted(int(v) for v in present if int(v) not in src.to_internal)
+    array = np.asarray(array)
+    present = present_values(array) if present is None else present
+    unknown = sorted(
+        (float(v) if v != int(v) else int(v)) for v in present if v != int(v) or int(v) not in src.values
+    )
     if unknown:
         raise LabelValueError(
             f"label values {unknown} are not part of the {src.name!r} scheme ({src.description})"
         )
-    lut = np.zeros(max(int(present.max(initial=0)), max(src.values)) + 1, dtype=np.uint8)
-    for value, internal in src.to_internal.items():
-        lut[value] = dst.from_internal[internal]
-    return lut[array.astype(np.intp, copy=False)]
+    out = array.astype(np.uint8, order="K")  # every value is now a known label <= 255
+    changes = [
+        (out == value, dst.from_internal[internal])
+        for value, internal in src.to_internal.items()
+        if value in present and dst.from_internal[internal] != value
+    ]
+    for mask, new in changes:
+        out[mask] = new
+    return out
 
 
 def present_values(array: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of an array; fast (bincount) for small non-negative integers."""
+    """Sorted distinct values of an array; fast for integer label maps with a small value range."""
     array = np.asarray(array)
-    if array.size and np.issubdtype(array.dtype, np.integer) and array.dtype.itemsize <= 2:
+    if array.size and np.issubdtype(array.dtype, np.integer):
         low, high = int(array.min()), int(array.max())
-        if low >= 0:
-            counts = np.bincount(array.ravel().astype(np.intp, copy=False), minlength=high + 1)
-            return np.flatnonzero(counts).astype(array.dtype)
+        if high - low <= 32:
+            return np.array([v for v in range(low, high + 1) if (array == v).any()], dtype=array.dtype)
     return np.unique(array)
 
 

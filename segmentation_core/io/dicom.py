@@ -267,7 +267,7 @@ def read_series(series: DicomSeries) -> RawImage:
         slope, intercept = float(ds.get("RescaleSlope", 1) or 1), float(ds.get("RescaleIntercept", 0) or 0)
         if out is None:
             dtype = np.float32 if (slope != 1 or intercept != 0) else pixels.dtype
-            out = np.empty((cols, rows, len(series.files)), dtype=dtype)
+            out = np.empty((cols, rows, len(series.files)), dtype=dtype, order="F")
         out[:, :, k] = (pixels * slope + intercept).T if out.dtype == np.float32 else pixels.T
     assert out is not None
     return RawImage(out, affine, series.files[0])

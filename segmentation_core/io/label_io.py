@@ -8,7 +8,7 @@ import numpy as np
 
 from segmentation_core.io.errors import CaseLoadError
 from segmentation_core.io.nifti import RawImage
-from segmentation_core.io.orientation import to_canonical
+from segmentation_core.io.orientation import canonical_view
 from segmentation_core.io.readers import read_image
 from segmentation_core.io.validation import check_3d
 from segmentation_core.labels import LabelValueError, convert, detect_scheme, present_values
@@ -34,14 +34,18 @@ def integer_labels(array: np.ndarray, path: Path) -> np.ndarray:
 
 def labels_to_internal(
     raw: RawImage, scheme: str | None, hint: str | None = None
-) -> tuple[np.ndarray, str, list[str]]:
-    """(internal uint8 array in the file's axis order, file scheme name, warnings) for a raw label image."""
+) -> tuple[np.ndarray, np.ndarray, str, list[str]]:
+    """(internal uint8 array in canonical orientation, its affine, file scheme name, warnings).
+
+    Reorientation and renumbering share one copy of the voxels.
+    """
     array = integer_labels(check_3d(raw.array, raw.path, "label map"), raw.path)
     values = present_values(array)
     warnings: list[str] = []
+    view, affine = canonical_view(array, raw.affine)
     try:
         name = scheme if scheme is not None else detect_scheme(values, hint)
-        internal = convert(array, name, "internal")
+        internal = np.asfortranarray(convert(view, name, "internal", present=values))
     except (LabelValueError, ValueError) as exc:
         raise CaseLoadError(
             raw.path, str(exc), "pass the right label scheme explicitly, or fix the label values"
@@ -51,7 +55,7 @@ def labels_to_internal(
             f"{raw.path.name}: label scheme read as BraTS 2023 (1 NCR, 2 ED, 3 ET) from its values "
             f"{[int(v) for v in values]}; pass scheme='msd' if it follows the MSD order (1 ED, 2 NCR, 3 ET)"
         )
-    return internal, name, warnings
+    return internal, affine, name, warnings
 
 
 def read_label_file(path: Path | str, *, scheme: str | None = None, hint: str | None = None) -> LabelMap:
@@ -61,6 +65,5 @@ def read_label_file(path: Path | str, *, scheme: str | None = None, hint: str | 
     e.g. ``"msd"``). ``LabelMap.scheme`` records the file's scheme. Unknown values are rejected, listed.
     """
     raw = read_image(Path(path))
-    internal, name, _ = labels_to_internal(raw, scheme, hint)
-    array, affine = to_canonical(internal, raw.affine)
-    return LabelMap(Volume(array, affine, raw.path), name)
+    internal, affine, name, _ = labels_to_internal(raw, scheme, hint)
+    return LabelMap(Volume(internal, affine, raw.path), name)

@@ -148,11 +148,10 @@ def assemble_case(
         channels[role] = volume
     labels = None
     if seg is not None:
-        internal, name, notes = labels_to_internal(seg, scheme, hint)
+        internal, affine, name, notes = labels_to_internal(seg, scheme, hint)
         warnings.extend(notes)
-        canon, affine = to_canonical(internal, seg.affine)
         volume = _onto_reference(
-            Volume(canon, affine, seg.path), channels[REFERENCE], "seg", warnings, nearest=True
+            Volume(internal, affine, seg.path), channels[REFERENCE], "seg", warnings, nearest=True
         )
         labels = LabelMap(volume, name)
     for message in warnings:

@@ -35,7 +35,7 @@ def load_nifti_header(path: Path) -> nib.Nifti1Image | nib.Nifti2Image:
     if not path.is_file():
         raise CaseLoadError(path, "file not found", "check the path")
     try:
-        img = nib.load(path)
+        img = nib.load(path, mmap=False)
     except (ImageFileError, OSError, EOFError, ValueError, zlib.error, gzip.BadGzipFile) as exc:
         raise CaseLoadError(
             path,

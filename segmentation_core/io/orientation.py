@@ -1,7 +1,9 @@
 """Canonical (RAS+) orientation: axis permutations and flips only, never resampling.
 
 Works like nibabel's ``as_closest_canonical``: every array is stored with its axes as close as possible
-to Right, Anterior, Superior; ``to_source_orientation`` undoes that exactly for export.
+to Right, Anterior, Superior; ``to_source_orientation`` undoes that exactly for export. Arrays are kept
+Fortran-ordered (as NIfTI stores them), so reorienting and converting a NIfTI volume is one sequential
+pass.
 """
 
 from __future__ import annotations
@@ -20,17 +22,23 @@ def canonical_ornt(affine: np.ndarray) -> np.ndarray:
     return io_orientation(np.asarray(affine, dtype=np.float64))
 
 
+def canonical_view(array: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A RAS+ view of ``array`` (first three axes permuted/flipped, no copy) and its affine."""
+    ornt = canonical_ornt(affine)
+    view = array if np.array_equal(ornt, _RAS) else apply_orientation(array, ornt)
+    return view, np.asarray(affine, dtype=np.float64) @ inv_ornt_aff(ornt, array.shape[:3])
+
+
 def to_canonical(
     array: np.ndarray, affine: np.ndarray, dtype: np.dtype | type | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Reorient ``array`` (first three axes) to RAS+; returns a C-contiguous array and its new affine.
+    """Reorient ``array`` to RAS+; returns a Fortran-contiguous array and its new affine.
 
-    ``dtype`` converts in the same pass as the reorientation copy (no extra copy).
+    ``dtype`` converts in the same pass as the reorientation copy; an array that is already RAS+,
+    Fortran-ordered and of that dtype is returned without copying.
     """
-    ornt = canonical_ornt(affine)
-    view = apply_orientation(array, ornt) if not np.array_equal(ornt, _RAS) else array
-    new_affine = np.asarray(affine, dtype=np.float64) @ inv_ornt_aff(ornt, array.shape[:3])
-    return np.ascontiguousarray(view, dtype=dtype), new_affine
+    view, new_affine = canonical_view(array, affine)
+    return np.asfortranarray(view, dtype=dtype), new_affine
 
 
 def from_source_orientation(array: np.ndarray, case: Case) -> np.ndarray:
@@ -38,7 +46,7 @@ def from_source_orientation(array: np.ndarray, case: Case) -> np.ndarray:
     source_affine, source_shape = _source_geometry(case)
     if tuple(array.shape[:3]) != tuple(source_shape):
         raise ValueError(f"array shape {array.shape} does not match the source grid {source_shape}")
-    return np.ascontiguousarray(apply_orientation(array, canonical_ornt(source_affine)))
+    return np.asfortranarray(apply_orientation(array, canonical_ornt(source_affine)))
 
 
 def to_source_orientation(array: np.ndarray, case: Case) -> np.ndarray:
@@ -46,7 +54,7 @@ def to_source_orientation(array: np.ndarray, case: Case) -> np.ndarray:
     source_affine, source_shape = _source_geometry(case)
     ornt = canonical_ornt(source_affine)
     back = ornt_transform(_RAS, ornt)
-    out = np.ascontiguousarray(apply_orientation(array, back))
+    out = np.asfortranarray(apply_orientation(array, back))
     if tuple(out.shape[:3]) != tuple(source_shape):
         raise ValueError(f"array shape {array.shape} does not match the case's canonical grid {case.shape}")
     return out

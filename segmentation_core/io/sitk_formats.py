@@ -34,8 +34,8 @@ def sitk_affine(image: sitk.Image) -> np.ndarray:
 
 
 def from_sitk(image: sitk.Image) -> tuple[np.ndarray, np.ndarray]:
-    """(array indexed i, j, k; RAS affine) of a 3-D SimpleITK image."""
-    return sitk.GetArrayViewFromImage(image).transpose(2, 1, 0).copy(), sitk_affine(image)
+    """(array indexed i, j, k, Fortran-ordered without a copy; RAS affine) of a 3-D SimpleITK image."""
+    return sitk.GetArrayFromImage(image).transpose(2, 1, 0), sitk_affine(image)
 
 
 def to_sitk(array: np.ndarray, affine: np.ndarray) -> sitk.Image:

@@ -49,7 +49,7 @@ def test_brats2018_folder_is_canonical_like_nibabel(tmp_path: Path, affine: np.n
     for role in SEQUENCES:
         expected, expected_affine = _expected_canonical(images[role], affine)
         vol = case.channels[role]
-        assert vol.array.dtype == np.float32 and vol.array.flags.c_contiguous
+        assert vol.array.dtype == np.float32 and vol.array.flags.f_contiguous
         np.testing.assert_array_equal(vol.array, expected.astype(np.float32))
         np.testing.assert_allclose(vol.affine, expected_affine, atol=1e-6)
     assert case.grid.orientation == "RAS"
