@@ -8,8 +8,10 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
+import SimpleITK as sitk
 
 from segmentation_core.io import (
+    ExportError,
     from_source_orientation,
     load_case,
     read_label_file,
@@ -18,6 +20,7 @@ from segmentation_core.io import (
     write_label_map,
 )
 from segmentation_core.io.export import sha256
+from segmentation_core.io.sitk_formats import from_sitk
 from segmentation_core.labels import convert
 from tests.core.io_fixtures import (
     ANISOTROPIC_AFFINE,
@@ -26,6 +29,7 @@ from tests.core.io_fixtures import (
     oblique_affine,
     synthetic_labels,
     write_brats_case,
+    write_dicom_case,
     write_msd_case,
 )
 
@@ -122,3 +126,46 @@ def test_real_case_round_trip(real_case_dir: Path, tmp_path: Path) -> None:
     written = nib.load(out)
     np.testing.assert_array_equal(written.affine, source.affine)
     np.testing.assert_array_equal(np.asanyarray(written.dataobj), np.asanyarray(source.dataobj))
+
+
+def test_failed_verification_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    case = load_case(write_brats_case(tmp_path / "c", SHAPE))
+    assert case.labels is not None
+    target = tmp_path / "pred.nii.gz"
+    write_label_map(case.labels.array, case, target)
+    before = target.read_bytes()
+    real_load = nib.load
+
+    def corrupting_load(path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        image = real_load(path, *args, **kwargs)
+        data = np.asanyarray(image.dataobj).copy()
+        data[0, 0, 0] += 1  # as if the disk returned different bytes
+        return nib.Nifti1Image(data, image.affine, image.header)
+
+    monkeypatch.setattr("segmentation_core.io.export.nib.load", corrupting_load)
+    with pytest.raises(
+        ExportError, match=r"pred.nii.gz: the written file did not read back identically \(voxel"
+    ):
+        write_label_map(np.zeros(case.shape, np.uint8), case, target)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "pred.json", "pred.nii.gz"]
+
+
+def test_dicom_case_exports_nifti_in_the_series_geometry(tmp_path: Path) -> None:
+    series = write_dicom_case(tmp_path / "dcm", slices=5)
+    case = load_case(tmp_path / "dcm")
+    labels = np.zeros(case.shape, np.uint8)
+    labels[1:4, 2:9, 3] = 3
+    out = write_label_map(labels, case, tmp_path / "seg.nii.gz")
+    written = nib.load(out)
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames([str(p) for p in series["t1"]])
+    array, affine = from_sitk(reader.Execute())
+    assert written.shape == array.shape
+    np.testing.assert_allclose(written.affine, affine, atol=1e-4)
+    assert int(written.header["sform_code"]) == 1 and int(written.header["qform_code"]) == 1
+    np.testing.assert_array_equal(
+        np.asanyarray(written.dataobj), to_source_orientation(labels * 4 // 3, case)
+    )
+    sidecar = json.loads(sidecar_path(out).read_text())
+    assert sidecar["source_format"] == "dicom" and len(sidecar["source_files"]) == 20

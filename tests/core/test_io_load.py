@@ -179,3 +179,34 @@ def test_find_cases_lists_case_folders_and_msd_files(tmp_path: Path) -> None:
     msd = write_msd_case(tmp_path / "data" / "Task01", SHAPE)
     assert find_cases(tmp_path / "data") == [tmp_path / "data" / "A", tmp_path / "data" / "B", msd]
     assert find_cases(tmp_path / "data" / "A") == [tmp_path / "data" / "A"]
+
+
+def test_seg_on_another_grid_is_resampled_nearest_with_a_warning(tmp_path: Path) -> None:
+    folder = write_brats_case(tmp_path / "c", SHAPE, RAS_AFFINE)
+    fine = RAS_AFFINE.copy()
+    fine[:3, :3] *= 0.5  # half-size voxels over the first half of the grid
+    seg = np.zeros((24, 20, 16), np.uint8)
+    seg[:8] = 4
+    seg[8:] = 2
+    nib.save(nib.Nifti1Image(seg, fine), folder / "Case_001_seg.nii.gz")
+    case = load_case(folder)
+    assert len(case.warnings) == 1
+    assert case.warnings[0].startswith(
+        "seg (Case_001_seg.nii.gz) was resampled onto the t1 grid (nearest neighbour)"
+    )
+    assert case.labels is not None and case.labels.array.dtype == np.uint8
+    got = case.labels.array
+    assert got[:4].max() == 3 and got[:4].min() == 3  # voxel x <= 3 falls on fine x <= 6: ET
+    assert np.all(got[4:12] == 2)  # 4..11 -> fine 8..22: ED
+    assert np.all(got[12:] == 0)  # outside the label volume
+
+
+def test_nrrd_seg_in_a_mapping(tmp_path: Path) -> None:
+    folder = write_brats_case(tmp_path / "c", SHAPE, ANISOTROPIC_AFFINE, with_seg=False)
+    seg_path = tmp_path / "labels.nrrd"
+    sitk.WriteImage(to_sitk(synthetic_labels(SHAPE) * 1, ANISOTROPIC_AFFINE), str(seg_path))
+    files = {role: folder / case_file_name("Case_001", role) for role in SEQUENCES}
+    case = load_case({**files, "seg": seg_path}, scheme="internal")
+    assert case.labels is not None and case.labels.scheme == "internal" and case.warnings == []
+    expected, _ = _expected_canonical(synthetic_labels(SHAPE), ANISOTROPIC_AFFINE)
+    np.testing.assert_array_equal(case.labels.array, expected)
