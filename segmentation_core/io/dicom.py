@@ -64,6 +64,7 @@ class DicomSeries:
     description: str
     header: pydicom.Dataset
     files: list[Path] = field(default_factory=list)
+    headers: list[pydicom.Dataset] = field(default_factory=list)
     role: str | None = None
     reason: str = ""
 
@@ -94,6 +95,7 @@ def scan_dicom_folder(folder: Path) -> list[DicomSeries]:
             number = ds.get("SeriesNumber")
             series[uid] = DicomSeries(uid, int(number) if number not in (None, "") else None, _text(ds), ds)
         series[uid].files.append(path)
+        series[uid].headers.append(ds)
     if not series:
         raise CaseLoadError(
             folder, "holds no DICOM image series", "choose the folder that holds the MR series"
@@ -114,11 +116,11 @@ def identify(ds: pydicom.Dataset) -> tuple[str | None, str]:
     ).lower()
     tokens = set(re.split(r"[^a-z0-9+]+", text)) - {""}
     agent = str(ds.get("ContrastBolusAgent", "") or "").strip()
-    if tokens & _IGNORED_WORDS:
+    if tokens & _IGNORED_WORDS or "t2*" in text or "t2star" in text.replace("_", ""):
         return None, f"description {text.strip()!r} is not a structural T1/T2/FLAIR series"
-    if "flair" in text or "t2f" in tokens or "darkfluid" in text.replace(" ", ""):
-        return "flair", f"description {text.strip()!r} names FLAIR"
     has_t1 = bool(tokens & _T1_WORDS) or "t1" in text
+    if not has_t1 and ("flair" in text or "t2f" in tokens or "darkfluid" in text.replace(" ", "")):
+        return "flair", f"description {text.strip()!r} names FLAIR"
     has_t2 = "t2" in text
     if has_t1 and has_t2:
         return None, f"description {text.strip()!r} names both T1 and T2"
@@ -197,7 +199,7 @@ def _listing(series: list[DicomSeries]) -> str:
 
 def sort_slices(series: DicomSeries) -> tuple[list[pydicom.Dataset], np.ndarray]:
     """Headers sorted along the slice normal and the series' RAS affine; rejects gaps and bad spacing."""
-    headers = [pydicom.dcmread(p, stop_before_pixels=True) for p in series.files]
+    headers = series.headers or [pydicom.dcmread(p, stop_before_pixels=True) for p in series.files]
     first = series.files[0]
     if any(int(h.get("NumberOfFrames", 1) or 1) > 1 for h in headers):
         raise CaseLoadError(
@@ -221,6 +223,7 @@ def sort_slices(series: DicomSeries) -> tuple[list[pydicom.Dataset], np.ndarray]
     order = np.argsort(positions @ normal, kind="stable")
     headers = [headers[i] for i in order]
     series.files = [series.files[i] for i in order]
+    series.headers = headers
     positions = positions[order]
     steps = np.diff(positions @ normal)
     step = float(np.median(steps))
@@ -250,27 +253,47 @@ def sort_slices(series: DicomSeries) -> tuple[list[pydicom.Dataset], np.ndarray]
 
 
 def read_series(series: DicomSeries) -> RawImage:
-    """The series as a volume indexed (column, row, slice) with its RAS affine."""
+    """The series as a volume indexed (column, row, slice), Fortran-ordered, with its RAS affine."""
     headers, affine = sort_slices(series)
     rows, cols = int(headers[0].Rows), int(headers[0].Columns)
+    scaling = [_rescale(h) for h in headers]
+    rescaled = any(scale != (1.0, 0.0) for scale in scaling)
     out: np.ndarray | None = None
     for k, path in enumerate(series.files):
         try:
-            ds = pydicom.dcmread(path)
-            pixels = ds.pixel_array
-        except (InvalidDicomError, OSError, EOFError, ValueError, AttributeError) as exc:
+            pixels = pydicom.dcmread(path).pixel_array
+        except (InvalidDicomError, OSError, EOFError, ValueError, AttributeError, RuntimeError) as exc:
             raise CaseLoadError(
-                path, f"the pixel data cannot be read ({exc})", "re-export or re-download the series"
+                path,
+                f"the pixel data cannot be read ({exc})",
+                "re-export the series uncompressed, or install a decoder for its transfer syntax (pylibjpeg)",
             ) from exc
         if pixels.shape != (rows, cols):
             raise CaseLoadError(path, f"slice size {pixels.shape} differs from {(rows, cols)}", "re-export")
-        slope, intercept = float(ds.get("RescaleSlope", 1) or 1), float(ds.get("RescaleIntercept", 0) or 0)
         if out is None:
-            dtype = np.float32 if (slope != 1 or intercept != 0) else pixels.dtype
+            dtype = np.float32 if rescaled else pixels.dtype
             out = np.empty((cols, rows, len(series.files)), dtype=dtype, order="F")
-        out[:, :, k] = (pixels * slope + intercept).T if out.dtype == np.float32 else pixels.T
+        slope, intercept = scaling[k]
+        out[:, :, k] = (pixels * np.float32(slope) + np.float32(intercept)).T if rescaled else pixels.T
     assert out is not None
     return RawImage(out, affine, series.files[0])
+
+
+def _rescale(ds: pydicom.Dataset) -> tuple[float, float]:
+    return float(ds.get("RescaleSlope", 1) or 1), float(ds.get("RescaleIntercept", 0) or 0)
+
+
+def read_series_folder(folder: Path) -> tuple[RawImage, tuple[Path, ...]]:
+    """The one series in ``folder`` (for explicitly mapped sequences) and its files in slice order."""
+    series = scan_dicom_folder(folder)
+    if len(series) != 1:
+        raise CaseLoadError(
+            folder,
+            f"holds {len(series)} series ({'; '.join(s.label for s in series)}), one was expected",
+            "map the sequence to a folder with one series, or load the whole folder and name the roles",
+        )
+    raw = read_series(series[0])
+    return raw, tuple(series[0].files)
 
 
 def load_dicom_case(folder: Path, roles: dict[str, str] | None = None) -> Case:

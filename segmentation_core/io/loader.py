@@ -12,7 +12,7 @@ from segmentation_core.io.errors import CaseLoadError
 from segmentation_core.io.geometry import overlap_fraction, resample_to
 from segmentation_core.io.label_io import labels_to_internal
 from segmentation_core.io.msd import msd_label_path, split_msd
-from segmentation_core.io.naming import discover_case, is_dicom_file, parse_name, scan_folder, split_suffix
+from segmentation_core.io.naming import discover_case, has_dicom, parse_name, scan_folder, split_suffix
 from segmentation_core.io.nifti import RawImage, is_nifti
 from segmentation_core.io.orientation import to_canonical
 from segmentation_core.io.readers import read_image, source_format
@@ -84,11 +84,18 @@ def _load_folder(folder: Path, scheme: str | None, dicom_roles: dict[str, str] |
             folder, "the folder is empty", "choose the folder that holds the case's sequence files"
         )
     if scan_folder(folder) is None:
-        files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
-        if any(is_dicom_file(p) for p in files):
+        if has_dicom(folder):
             from segmentation_core.io.dicom import load_dicom_case
 
             return load_dicom_case(folder, roles=dicom_roles)
+        subfolders = sorted(p.name for p in entries if p.is_dir() and scan_folder(p) is not None)
+        if subfolders:
+            shown = ", ".join(subfolders[:5]) + (", ..." if len(subfolders) > 5 else "")
+            raise CaseLoadError(
+                folder,
+                f"holds {len(subfolders)} case folder(s) ({shown}), not one case",
+                "open one case folder (batch commands take the parent folder)",
+            )
     found = discover_case(folder)
     hint = "brats2023" if found.naming == "brats2023" else None
     fmt = source_format(found.files[REFERENCE])
@@ -109,17 +116,17 @@ def _load_msd(path: Path, scheme: str | None) -> Case:
 def _assemble_files(
     files: dict[str, Path], case_id: str, scheme: str | None, hint: str | None, fmt: str
 ) -> Case:
-    images = {role: read_image(files[role]) for role in SEQUENCES}
-    seg = read_image(files["seg"]) if "seg" in files else None
-    return assemble_case(
-        images,
-        seg,
-        case_id=case_id,
-        scheme=scheme,
-        hint=hint,
-        files={r: (p,) for r, p in files.items()},
-        fmt=fmt,
-    )
+    images: dict[str, RawImage] = {}
+    sources: dict[str, tuple[Path, ...]] = {}
+    for role, path in files.items():
+        if path.is_dir():  # one DICOM series per folder
+            from segmentation_core.io.dicom import read_series_folder
+
+            images[role], sources[role] = read_series_folder(path)
+        else:
+            images[role], sources[role] = read_image(path), (path,)
+    seg = images.pop("seg", None)
+    return assemble_case(images, seg, case_id=case_id, scheme=scheme, hint=hint, files=sources, fmt=fmt)
 
 
 def assemble_case(

@@ -123,13 +123,17 @@ def is_dicom_file(path: Path) -> bool:
         return False
 
 
-def is_msd_image(path: Path) -> bool:
-    """True for a NIfTI file inside an MSD ``imagesTr``/``imagesTs`` folder."""
-    return (
-        path.is_file()
-        and path.parent.name in MSD_IMAGE_DIRS
-        and path.name.lower().endswith((".nii", ".nii.gz"))
-    )
+_NOT_DICOM_SUFFIXES = (*IMAGE_SUFFIXES, ".json", ".txt", ".md", ".csv", ".raw", ".zraw", ".gz", ".zip")
+
+
+def has_dicom(folder: Path) -> bool:
+    """True when ``folder`` (or a folder below it) holds a DICOM file; stops at the first one found."""
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            if not name.startswith(".") and not name.lower().endswith(_NOT_DICOM_SUFFIXES):
+                if is_dicom_file(Path(dirpath) / name):
+                    return True
+    return False
 
 
 def find_cases(folder: Path | str) -> list[Path]:

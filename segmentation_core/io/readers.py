@@ -24,5 +24,7 @@ def read_image(path: Path | str) -> RawImage:
 
 
 def source_format(path: Path) -> str:
-    """ "nifti" or "sitk" for a readable file name."""
+    """The storage kind: "dicom" for a series folder, else "nifti" or "sitk" from the file name."""
+    if path.is_dir():
+        return "dicom"
     return "nifti" if is_nifti(path) else "sitk"

@@ -192,3 +192,10 @@ def test_single_non_msd_file_is_refused(tmp_path: Path) -> None:
         load_case(path)
     with pytest.raises(CaseLoadError, match="unsupported file type '.txt'"):
         read_label_file(path)
+
+
+def test_folder_of_cases_is_not_one_case(tmp_path: Path) -> None:
+    write_brats_case(tmp_path / "data" / "B", SHAPE, case_id="B", with_seg=False)
+    write_brats_case(tmp_path / "data" / "A", SHAPE, case_id="A", with_seg=False)
+    with pytest.raises(CaseLoadError, match=r"holds 2 case folder\(s\) \(A, B\), not one case"):
+        load_case(tmp_path / "data")

@@ -182,3 +182,40 @@ def test_dicom_seg_needs_a_dicom_case(tmp_path: Path) -> None:
     case = load_case(write_brats_case(tmp_path / "c", (8, 8, 8)))
     with pytest.raises(ValueError, match="needs a case loaded from DICOM"):
         write_dicom_seg(np.zeros(case.shape, np.uint8), case, tmp_path / "x.dcm")
+
+
+def test_identification_edge_cases() -> None:
+    ds = pydicom.dcmread(MR_SMALL, stop_before_pixels=True)
+    for text, role in {
+        "T1 FLAIR": "t1",
+        "T1 FLAIR POST GD": "t1ce",
+        "T2* GRE": None,
+        "t2_star": None,
+    }.items():
+        ds.SeriesDescription = text
+        assert identify(ds)[0] == role, text
+
+
+def test_mapping_of_sequences_to_series_folders(tmp_path: Path) -> None:
+    folders = {}
+    for i, (role, text) in enumerate({"t1": "a", "t1ce": "b", "t2": "c", "flair": "d"}.items()):
+        folders[role] = tmp_path / role
+        write_dicom_series(folders[role], text, slices=3, series_number=i + 1)
+    case = load_case(folders)
+    assert case.source_format == "dicom" and case.shape == (64, 64, 3)
+    assert len(case.source_files["flair"]) == 3
+    write_dicom_series(folders["t2"], "another", slices=3, series_number=8)
+    with pytest.raises(CaseLoadError, match=r"holds 2 series .*one was expected"):
+        load_case(folders)
+
+
+def test_rescaled_slices_become_float(tmp_path: Path) -> None:
+    folder = tmp_path / "dcm"
+    series = write_dicom_case(folder, slices=3)
+    ds = pydicom.dcmread(series["t2"][1])
+    ds.RescaleSlope, ds.RescaleIntercept = 2, -100
+    ds.save_as(series["t2"][1])
+    case = load_case(folder)
+    template = pydicom.dcmread(MR_SMALL).pixel_array.astype(np.float32)
+    raw = np.stack([template.T, (template + 10).T * 2 - 100, (template + 20).T], axis=2)
+    np.testing.assert_array_equal(case.channels["t2"].array, from_source_orientation(raw, case))
