@@ -20,6 +20,7 @@ from segmentation_core.io.errors import CaseLoadError
 from segmentation_core.io.loader import assemble_case
 from segmentation_core.io.naming import is_dicom_file
 from segmentation_core.io.nifti import RawImage
+from segmentation_core.io.steps import Steps
 from segmentation_core.types import SEQUENCES, Case
 
 log = logging.getLogger(__name__)
@@ -296,11 +297,16 @@ def read_series_folder(folder: Path) -> tuple[RawImage, tuple[Path, ...]]:
     return raw, tuple(series[0].files)
 
 
-def load_dicom_case(folder: Path, roles: dict[str, str] | None = None) -> Case:
+def load_dicom_case(folder: Path, roles: dict[str, str] | None = None, steps: Steps | None = None) -> Case:
     """A Case from a folder of DICOM series (see module docstring)."""
+    steps = steps or Steps()
     series = scan_dicom_folder(folder)
     chosen = assign_roles(series, roles, folder)
-    images = {role: read_series(s) for role, s in chosen.items()}
+    steps.total = len(chosen)
+    images = {}
+    for role, s in chosen.items():
+        steps.step(f"reading {role}: {s.label}")
+        images[role] = read_series(s)
     case = assemble_case(
         images,
         None,

@@ -16,8 +16,9 @@ from segmentation_core.io.naming import discover_case, has_dicom, parse_name, sc
 from segmentation_core.io.nifti import RawImage, is_nifti
 from segmentation_core.io.orientation import to_canonical
 from segmentation_core.io.readers import read_image, source_format
+from segmentation_core.io.steps import ProgressCallback, Steps
 from segmentation_core.io.validation import check_3d, check_finite
-from segmentation_core.types import SEQUENCES, Case, LabelMap, Volume
+from segmentation_core.types import SEQUENCES, CancelToken, Case, LabelMap, Volume
 
 log = logging.getLogger(__name__)
 REFERENCE = "t1"
@@ -28,17 +29,33 @@ def load_case(
     *,
     scheme: str | None = None,
     dicom_roles: dict[str, str] | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> Case:
     """Load a case from a folder (BraTS naming or DICOM), an MSD 4-D file or a role -> file mapping.
 
     Channels are float32 on the reference (T1) grid in canonical RAS+ orientation; labels (when the
     case has a segmentation) hold internal values with ``LabelMap.scheme`` naming the file's scheme.
     ``scheme`` overrides label-scheme detection; ``dicom_roles`` maps a sequence name to the DICOM
-    series (SeriesInstanceUID, SeriesNumber or SeriesDescription) to use for it.
-    Raises CaseLoadError (naming the file, the problem and the remedy) on any bad input.
+    series (SeriesInstanceUID, SeriesNumber or SeriesDescription) to use for it. ``progress`` is
+    called with a Progress before each file (or series) is read; ``cancel`` is checked at the same
+    points (CancelledError). Raises CaseLoadError (naming the file, the problem and the remedy) on
+    any bad input; nothing is returned half-loaded.
     """
+    steps = Steps(progress, cancel)
+    case = _load(source, scheme, dicom_roles, steps)
+    steps.finish(f"loaded {case.case_id}")
+    return case
+
+
+def _load(
+    source: Path | str | Mapping[str, Path | str],
+    scheme: str | None,
+    dicom_roles: dict[str, str] | None,
+    steps: Steps,
+) -> Case:
     if isinstance(source, Mapping):
-        return _load_mapping(source, scheme)
+        return _load_mapping(source, scheme, steps)
     path = Path(source)
     if path.is_file():
         if not is_nifti(path):
@@ -47,13 +64,13 @@ def load_case(
                 "a single file can only be an MSD 4-D NIfTI case",
                 "give the case folder, or map each sequence to its file",
             )
-        return _load_msd(path, scheme)
+        return _load_msd(path, scheme, steps)
     if path.is_dir():
-        return _load_folder(path, scheme, dicom_roles)
+        return _load_folder(path, scheme, dicom_roles, steps)
     raise CaseLoadError(path, "does not exist", "check the path of the case folder or file")
 
 
-def _load_mapping(mapping: Mapping[str, Path | str], scheme: str | None) -> Case:
+def _load_mapping(mapping: Mapping[str, Path | str], scheme: str | None, steps: Steps) -> Case:
     files = {str(role): Path(p) for role, p in mapping.items()}
     unknown = sorted(set(files) - set(SEQUENCES) - {"seg"})
     missing = [s for s in SEQUENCES if s not in files]
@@ -74,10 +91,10 @@ def _load_mapping(mapping: Mapping[str, Path | str], scheme: str | None) -> Case
     parsed = parse_name(files[REFERENCE].name)
     case_id = parsed[0] if parsed else split_suffix(files[REFERENCE].name)[0]
     fmt = source_format(files[REFERENCE])
-    return _assemble_files(files, case_id, scheme, None, fmt)
+    return _assemble_files(files, case_id, scheme, None, fmt, steps)
 
 
-def _load_folder(folder: Path, scheme: str | None, dicom_roles: dict[str, str] | None) -> Case:
+def _load_folder(folder: Path, scheme: str | None, dicom_roles: dict[str, str] | None, steps: Steps) -> Case:
     entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
     if not entries:
         raise CaseLoadError(
@@ -87,7 +104,7 @@ def _load_folder(folder: Path, scheme: str | None, dicom_roles: dict[str, str] |
         if has_dicom(folder):
             from segmentation_core.io.dicom import load_dicom_case
 
-            return load_dicom_case(folder, roles=dicom_roles)
+            return load_dicom_case(folder, roles=dicom_roles, steps=steps)
         subfolders = sorted(p.name for p in entries if p.is_dir() and scan_folder(p) is not None)
         if subfolders:
             shown = ", ".join(subfolders[:5]) + (", ..." if len(subfolders) > 5 else "")
@@ -99,12 +116,16 @@ def _load_folder(folder: Path, scheme: str | None, dicom_roles: dict[str, str] |
     found = discover_case(folder)
     hint = "brats2023" if found.naming == "brats2023" else None
     fmt = source_format(found.files[REFERENCE])
-    return _assemble_files(found.files, found.case_id, scheme, hint, fmt)
+    return _assemble_files(found.files, found.case_id, scheme, hint, fmt, steps)
 
 
-def _load_msd(path: Path, scheme: str | None) -> Case:
-    images = split_msd(path)
+def _load_msd(path: Path, scheme: str | None, steps: Steps) -> Case:
     label_path = msd_label_path(path)
+    steps.total = 2 if label_path else 1
+    steps.step(f"reading {path.name}")
+    images = split_msd(path)
+    if label_path:
+        steps.step(f"reading {label_path.name}")
     seg = read_image(label_path) if label_path else None
     files = {role: (path,) for role in images}
     if label_path:
@@ -114,11 +135,13 @@ def _load_msd(path: Path, scheme: str | None) -> Case:
 
 
 def _assemble_files(
-    files: dict[str, Path], case_id: str, scheme: str | None, hint: str | None, fmt: str
+    files: dict[str, Path], case_id: str, scheme: str | None, hint: str | None, fmt: str, steps: Steps
 ) -> Case:
     images: dict[str, RawImage] = {}
     sources: dict[str, tuple[Path, ...]] = {}
+    steps.total = len(files)
     for role, path in files.items():
+        steps.step(f"reading {role}: {path.name}")
         if path.is_dir():  # one DICOM series per folder
             from segmentation_core.io.dicom import read_series_folder
 

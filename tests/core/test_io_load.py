@@ -11,7 +11,7 @@ import SimpleITK as sitk
 
 from segmentation_core.io import find_cases, load_case, read_label_file
 from segmentation_core.io.sitk_formats import to_sitk
-from segmentation_core.types import SEQUENCES
+from segmentation_core.types import SEQUENCES, CancelledError, CancelToken, Progress
 from tests.core.io_fixtures import (
     ANISOTROPIC_AFFINE,
     LPS_AFFINE,
@@ -210,3 +210,20 @@ def test_nrrd_seg_in_a_mapping(tmp_path: Path) -> None:
     assert case.labels is not None and case.labels.scheme == "internal" and case.warnings == []
     expected, _ = _expected_canonical(synthetic_labels(SHAPE), ANISOTROPIC_AFFINE)
     np.testing.assert_array_equal(case.labels.array, expected)
+
+
+def test_progress_is_reported_per_file_and_cancel_stops_between_files(tmp_path: Path) -> None:
+    folder = write_brats_case(tmp_path / "c", SHAPE)
+    seen: list[Progress] = []
+    load_case(folder, progress=seen.append)
+    assert [(p.done, p.total) for p in seen] == [(0, 5), (1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]
+    assert seen[0].message == "reading flair: Case_001_flair.nii.gz"
+    assert seen[-1].message == "loaded Case_001"
+    token = CancelToken()
+
+    def cancel_after_two(progress: Progress) -> None:
+        if progress.done == 2:
+            token.cancel()
+
+    with pytest.raises(CancelledError):
+        load_case(folder, progress=cancel_after_two, cancel=token)
