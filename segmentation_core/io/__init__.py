@@ -2,6 +2,7 @@
 
 Public API: ``load_case``, ``find_cases``, ``read_label_file``, ``write_label_map``, ``write_dicom_seg``,
 ``to_canonical`` / ``to_source_orientation`` / ``from_source_orientation`` and ``CaseLoadError``.
+Canonical arrays are RAS+, Fortran-ordered (like NIfTI); images float32, label maps uint8 internal labels.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ __all__ = [
 ]
 
 
-def write_dicom_seg(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - thin lazy wrapper
-    """DICOM-SEG export (see ``segmentation_core.io.dicom_seg.write_dicom_seg``); imports highdicom lazily."""
-    from segmentation_core.io.dicom_seg import write_dicom_seg as _write
+def __getattr__(name: str) -> object:
+    """``write_dicom_seg`` is imported on first use (highdicom is slow to import)."""
+    if name == "write_dicom_seg":
+        from segmentation_core.io.dicom_seg import write_dicom_seg
 
-    return _write(*args, **kwargs)
+        return write_dicom_seg
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -163,7 +163,7 @@ def assemble_case(
     fmt: str,
 ) -> Case:
     """Validate, reorient and (when needed) resample raw images into a Case on the reference grid."""
-    warnings: list[str] = []
+    warnings: list[str] = list(dict.fromkeys(n for raw in (*images.values(), seg) if raw for n in raw.notes))
     ref_raw = images[REFERENCE]
     ref_array = check_3d(ref_raw.array, ref_raw.path)
     channels: dict[str, Volume] = {}

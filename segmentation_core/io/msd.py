@@ -22,7 +22,9 @@ def split_msd(path: Path) -> dict[str, RawImage]:
             f"this one has shape {shape}",
             "give a case folder or the four sequence files instead",
         )
-    return {role: RawImage(raw.array[..., i], raw.affine, path) for i, role in enumerate(MSD_ORDER)}
+    return {
+        role: RawImage(raw.array[..., i], raw.affine, path, raw.notes) for i, role in enumerate(MSD_ORDER)
+    }
 
 
 def msd_label_path(path: Path) -> Path | None:

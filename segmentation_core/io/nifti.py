@@ -24,6 +24,8 @@ class RawImage:
     array: np.ndarray
     affine: np.ndarray
     path: Path
+    #: Things the user should know about this file (shown as case warnings).
+    notes: tuple[str, ...] = ()
 
 
 def is_nifti(path: Path) -> bool:
@@ -60,4 +62,10 @@ def read_nifti(path: Path) -> RawImage:
         ) from exc
     affine = img.affine
     check_affine(affine, path)
-    return RawImage(array, np.asarray(affine, dtype=np.float64), path)
+    notes: tuple[str, ...] = ()
+    if int(img.header["sform_code"]) == 0 and int(img.header["qform_code"]) == 0:
+        notes = (
+            f"{path.name} has no orientation in its header (sform and qform codes are 0); "
+            f"its axes were assumed to be {''.join(nib.aff2axcodes(affine))} (NIfTI's fallback) — check left/right",
+        )
+    return RawImage(array, np.asarray(affine, dtype=np.float64), path, notes)

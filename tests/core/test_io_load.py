@@ -227,3 +227,13 @@ def test_progress_is_reported_per_file_and_cancel_stops_between_files(tmp_path: 
 
     with pytest.raises(CancelledError):
         load_case(folder, progress=cancel_after_two, cancel=token)
+
+
+def test_header_without_orientation_is_a_visible_warning(tmp_path: Path) -> None:
+    folder = write_brats_case(tmp_path / "c", SHAPE, RAS_AFFINE, with_seg=False, sform_code=0, qform_code=0)
+    case = load_case(folder)
+    assert len(case.warnings) == 4
+    assert case.warnings[0] == (
+        "Case_001_flair.nii.gz has no orientation in its header (sform and qform codes are 0); "
+        "its axes were assumed to be LAS (NIfTI's fallback) — check left/right"
+    )
