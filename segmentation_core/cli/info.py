@@ -11,7 +11,7 @@ import numpy as np
 from segmentation_core.io import load_case
 from segmentation_core.io.orientation import axis_codes
 from segmentation_core.labels import LABEL_NAMES, SCHEMES
-from segmentation_core.types import Case
+from segmentation_core.types import SEQUENCES, Case
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +20,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="describe a case (folder, MSD 4-D file or DICOM folder)",
         description="Print the sequences found, grid shape, spacing, orientation, label scheme and warnings.",
     )
-    parser.add_argument("path", help="case folder (BraTS naming or DICOM) or MSD 4-D NIfTI file")
+    add_case_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.set_defaults(func=run)
+
+
+def add_case_arguments(parser: argparse.ArgumentParser) -> None:
+    """PATH or explicit --t1/--t1ce/--t2/--flair[/--seg] files, --scheme and --dicom-role options."""
+    parser.add_argument("path", nargs="?", help="case folder (BraTS naming or DICOM) or MSD 4-D NIfTI file")
+    for role in (*SEQUENCES, "seg"):
+        parser.add_argument(
+            f"--{role}", metavar="FILE", help=f"{role} file (NIfTI/NRRD/MHA) or DICOM series folder"
+        )
     parser.add_argument("--scheme", choices=sorted(SCHEMES), help="label scheme of the segmentation file")
     parser.add_argument(
         "--dicom-role",
@@ -29,8 +40,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SEQ=SERIES",
         help="DICOM: use SERIES (SeriesInstanceUID, SeriesNumber or description) as SEQ (t1, t1ce, t2, flair)",
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
-    parser.set_defaults(func=run)
+
+
+def case_source(args: argparse.Namespace) -> str | dict[str, str]:
+    """The ``load_case`` source named on the command line: PATH, or the explicit per-sequence files."""
+    files = {role: getattr(args, role) for role in (*SEQUENCES, "seg") if getattr(args, role, None)}
+    if args.path and files:
+        raise ValueError("give either PATH or the --t1/--t1ce/--t2/--flair files, not both")
+    if not args.path and not files:
+        raise ValueError("give a case PATH, or the four files with --t1 --t1ce --t2 --flair")
+    return args.path or files
 
 
 def parse_roles(items: list[str]) -> dict[str, str] | None:
@@ -78,7 +97,7 @@ def describe(case: Case) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    case = load_case(args.path, scheme=args.scheme, dicom_roles=parse_roles(args.dicom_role))
+    case = load_case(case_source(args), scheme=args.scheme, dicom_roles=parse_roles(args.dicom_role))
     info = describe(case)
     if args.json:
         print(json.dumps(info, indent=2))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from segmentation_core.cli import main
+from segmentation_core.types import SEQUENCES
 from tests.core.io_fixtures import ANISOTROPIC_AFFINE, synthetic_labels, write_brats_case, write_dicom_case
 
 
@@ -55,3 +56,21 @@ def test_info_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     (tmp_path / "empty").mkdir()
     assert main(["info", str(tmp_path / "empty")]) == 2
     assert f"error: {tmp_path / 'empty'}: the folder is empty" in capsys.readouterr().err
+
+
+def test_info_with_explicit_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = write_brats_case(tmp_path / "c", (12, 10, 8), naming="brats2023", case_id="BraTS-GLI-1")
+    flags = [
+        f"--{r}={folder / f'BraTS-GLI-1-{t}.nii.gz'}" for r, t in zip(SEQUENCES, ("t1n", "t1c", "t2w", "t2f"))
+    ]
+    assert (
+        main(["info", "--json", *flags, f"--seg={folder / 'BraTS-GLI-1-seg.nii.gz'}", "--scheme=brats2023"])
+        == 0
+    )
+    info = json.loads(capsys.readouterr().out)
+    assert info["case_id"] == "BraTS-GLI-1" and info["labels"]["scheme"] == "brats2023"
+    assert info["sequences"]["t1ce"]["file"] == str(folder / "BraTS-GLI-1-t1c.nii.gz")
+    assert main(["info", str(folder), flags[0]]) == 2
+    assert "give either PATH or the --t1/--t1ce/--t2/--flair files, not both" in capsys.readouterr().err
+    assert main(["info"]) == 2
+    assert "give a case PATH" in capsys.readouterr().err
