@@ -57,6 +57,10 @@ def write_label_map(
     path = Path(path)
     if not path.name.lower().endswith((".nii", ".nii.gz")):
         raise ValueError(f"{path}: label maps are exported as NIfTI; use a .nii.gz or .nii file name")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"{path}: the folder {path.parent} does not exist; create it or choose another"
+        )
     labels = np.asarray(labels)
     if labels.shape != case.shape:
         raise ValueError(f"label array shape {labels.shape} does not match the case grid {case.shape}")
@@ -139,10 +143,12 @@ def _sidecar(
     case: Case, path: Path, scheme: str, model_version: str | None, extra: dict[str, Any] | None
 ) -> dict[str, Any]:
     sources = []
+    digests: dict[Path, str] = {}  # an MSD file serves four roles: hash it once
     for role, paths in case.source_files.items():
         for source in paths:
             if source.is_file():
-                sources.append({"role": role, "path": str(source), "sha256": sha256(source)})
+                digest = digests[source] = digests.get(source) or sha256(source)
+                sources.append({"role": role, "path": str(source), "sha256": digest})
     return {
         "file": path.name,
         "case_id": case.case_id,

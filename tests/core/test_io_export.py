@@ -95,6 +95,15 @@ def test_msd_case_exports_in_its_grid(tmp_path: Path) -> None:
     case = load_case(write_msd_case(tmp_path / "Task01", SHAPE, ANISOTROPIC_AFFINE))
     assert case.labels is not None
     out = write_label_map(case.labels.array, case, tmp_path / "p.nii.gz", scheme="msd")
+    sidecar = json.loads(sidecar_path(out).read_text())
+    image = tmp_path / "Task01" / "imagesTr" / "BRATS_001.nii.gz"
+    assert [(e["role"], e["path"]) for e in sidecar["source_files"]][:4] == [
+        ("flair", str(image)),
+        ("t1", str(image)),
+        ("t1ce", str(image)),
+        ("t2", str(image)),
+    ]
+    assert {e["sha256"] for e in sidecar["source_files"][:4]} == {sha256(image)}
     np.testing.assert_array_equal(
         np.asanyarray(nib.load(out).dataobj), convert(synthetic_labels(SHAPE), "internal", "msd")
     )
@@ -112,6 +121,10 @@ def test_failed_export_keeps_previous_file_and_leaves_no_temporaries(tmp_path: P
         write_label_map(bad, case, target)
     with pytest.raises(ValueError, match="does not match the case grid"):
         write_label_map(np.zeros((3, 3, 3), np.uint8), case, target)
+    with pytest.raises(FileNotFoundError, match="the folder .*missing does not exist"):
+        write_label_map(case.labels.array, case, tmp_path / "missing" / "pred.nii.gz")
+    with pytest.raises(ValueError, match="use a .nii.gz or .nii file name"):
+        write_label_map(case.labels.array, case, tmp_path / "pred.nrrd")
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "pred.json", "pred.nii.gz"]
 
