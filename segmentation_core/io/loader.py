@@ -90,8 +90,9 @@ def _load_mapping(mapping: Mapping[str, Path | str], scheme: str | None, steps: 
         )
     parsed = parse_name(files[REFERENCE].name)
     case_id = parsed[0] if parsed else split_suffix(files[REFERENCE].name)[0]
+    hint = "brats2023" if parsed and parsed[2] == "brats2023" else None
     fmt = source_format(files[REFERENCE])
-    return _assemble_files(files, case_id, scheme, None, fmt, steps)
+    return _assemble_files(files, case_id, scheme, hint, fmt, steps)
 
 
 def _load_folder(folder: Path, scheme: str | None, dicom_roles: dict[str, str] | None, steps: Steps) -> Case:

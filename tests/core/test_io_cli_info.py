@@ -63,12 +63,10 @@ def test_info_with_explicit_files(tmp_path: Path, capsys: pytest.CaptureFixture[
     flags = [
         f"--{r}={folder / f'BraTS-GLI-1-{t}.nii.gz'}" for r, t in zip(SEQUENCES, ("t1n", "t1c", "t2w", "t2f"))
     ]
-    assert (
-        main(["info", "--json", *flags, f"--seg={folder / 'BraTS-GLI-1-seg.nii.gz'}", "--scheme=brats2023"])
-        == 0
-    )
+    assert main(["info", "--json", *flags, f"--seg={folder / 'BraTS-GLI-1-seg.nii.gz'}"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["case_id"] == "BraTS-GLI-1" and info["labels"]["scheme"] == "brats2023"
+    assert info["warnings"] == []  # BraTS 2023 names settle the 1/2/3 scheme without a guess
     assert info["sequences"]["t1ce"]["file"] == str(folder / "BraTS-GLI-1-t1c.nii.gz")
     assert main(["info", str(folder), flags[0]]) == 2
     assert "give either PATH or the --t1/--t1ce/--t2/--flair files, not both" in capsys.readouterr().err

@@ -13,7 +13,7 @@ import SimpleITK as sitk
 from pydicom.data import get_testdata_file
 
 from segmentation_core.io import CaseLoadError, from_source_orientation, load_case, write_dicom_seg
-from segmentation_core.io.dicom import identify
+from segmentation_core.io.dicom_identify import identify
 from segmentation_core.io.sitk_formats import from_sitk
 from segmentation_core.labels import ED, ET, NCR
 from segmentation_core.types import SEQUENCES
