@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from segmentation_core.io import find_cases, load_case, read_label_file
+from segmentation_core.io import CaseLoadError, find_cases, load_case, read_label_file
 from segmentation_core.io.sitk_formats import to_sitk
 from segmentation_core.types import SEQUENCES, CancelledError, CancelToken, Progress
 from tests.core.io_fixtures import (
@@ -21,6 +21,7 @@ from tests.core.io_fixtures import (
     synthetic_images,
     synthetic_labels,
     write_brats_case,
+    write_dicom_case,
     write_msd_case,
 )
 
@@ -237,3 +238,45 @@ def test_header_without_orientation_is_a_visible_warning(tmp_path: Path) -> None
         "Case_001_flair.nii.gz has no orientation in its header (sform and qform codes are 0); "
         "its axes were assumed to be LAS (NIfTI's fallback) — check left/right"
     )
+
+
+def test_resampling_follows_world_coordinates_on_oblique_grids(tmp_path: Path) -> None:
+    """A linear function of world position survives linear resampling exactly (inside the overlap)."""
+
+    def world_ramp(shape: tuple[int, int, int], affine: np.ndarray) -> np.ndarray:
+        ijk = np.indices(shape).reshape(3, -1)
+        xyz = affine[:3, :3] @ ijk + affine[:3, 3:4]
+        return (2.0 * xyz[0] - 3.0 * xyz[1] + 0.5 * xyz[2] + 100.0).reshape(shape).astype(np.float32)
+
+    ref_affine = oblique_affine(15.0, (1.0, 1.0, 1.0))
+    moving_affine = oblique_affine(-25.0, (0.8, 1.3, 1.1))
+    moving_affine[:3, 3] = ref_affine[:3, 3] - 4.0
+    files = {}
+    for role in SEQUENCES:
+        shape, affine = ((16, 16, 16), moving_affine) if role == "t2" else ((12, 12, 12), ref_affine)
+        files[role] = tmp_path / f"r_{role}.nii.gz"
+        nib.save(nib.Nifti1Image(world_ramp(shape, affine), affine), files[role])
+    case = load_case(files)
+    assert len(case.warnings) == 1 and case.warnings[0].startswith("t2 (r_t2.nii.gz) was resampled")
+    expected = world_ramp(case.shape, case.affine)
+    got = case.channels["t2"].array
+    ijk = np.indices(case.shape).reshape(3, -1)
+    world = case.affine[:3, :3] @ ijk + case.affine[:3, 3:4]
+    moving_ijk = np.linalg.inv(moving_affine)[:3] @ np.vstack([world, np.ones(world.shape[1])])
+    inside = np.all((moving_ijk > 1e-6) & (moving_ijk < 15 - 1e-6), axis=0).reshape(case.shape)
+    assert inside.sum() > 200
+    assert np.all(
+        got[~inside & ~np.all((moving_ijk > -0.5) & (moving_ijk < 15.5), axis=0).reshape(case.shape)] == 0
+    )
+    np.testing.assert_allclose(got[inside], expected[inside], atol=1e-3)
+
+
+def test_find_cases_finds_dicom_folders_and_rejects_empty_trees(tmp_path: Path) -> None:
+    write_dicom_case(tmp_path / "data" / "patient1", slices=2)
+    write_brats_case(tmp_path / "data" / "patient2", SHAPE, with_seg=False)
+    assert find_cases(tmp_path / "data") == [tmp_path / "data" / "patient1", tmp_path / "data" / "patient2"]
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    with pytest.raises(CaseLoadError, match="no cases found"):
+        find_cases(tmp_path / "empty")
+    with pytest.raises(CaseLoadError, match="is not a folder"):
+        find_cases(tmp_path / "nowhere")
