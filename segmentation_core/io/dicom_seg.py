@@ -13,7 +13,7 @@ from pydicom.sr.codedict import codes
 
 from segmentation_core import __version__
 from segmentation_core.io.orientation import to_source_orientation
-from segmentation_core.labels import ED, ET, LABEL_NAMES, NCR
+from segmentation_core.labels import ED, ET, LABEL_NAMES, NCR, convert
 from segmentation_core.types import Case
 
 #: Internal label -> (segment label, SNOMED/NCIt property type). Category: morphologically abnormal structure.
@@ -73,9 +73,10 @@ def write_dicom_seg(
         )
     if labels.shape != case.shape:
         raise ValueError(f"label array shape {labels.shape} does not match the case grid {case.shape}")
+    internal = convert(labels, "internal", "internal")  # rejects values other than 0-3, listing them
     source_images = [pydicom.dcmread(p) for p in sources]
     # source layout is (column, row, slice); DICOM-SEG frames are (slice, row, column)
-    frames = to_source_orientation(np.asarray(labels, dtype=np.uint8), case).transpose(2, 1, 0)
+    frames = to_source_orientation(internal, case).transpose(2, 1, 0)
     seg = hd.seg.Segmentation(
         source_images=source_images,
         pixel_array=np.ascontiguousarray(frames),

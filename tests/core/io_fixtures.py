@@ -11,8 +11,10 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
+from segmentation_core.io.loader import assemble_case
+from segmentation_core.io.nifti import RawImage
 from segmentation_core.labels import convert
-from segmentation_core.types import SEQUENCES
+from segmentation_core.types import SEQUENCES, Case
 
 #: BraTS files as distributed: LPS (diag(-1, -1, 1)), origin at the far corner.
 LPS_AFFINE = np.array([[-1.0, 0, 0, 31], [0, -1.0, 0, 31], [0, 0, 1.0, 0], [0, 0, 0, 1]])
@@ -187,3 +189,25 @@ def write_dicom_case(folder: Path, slices: int = 4) -> dict[str, list[Path]]:
         role: write_dicom_series(folder, text, slices=slices, series_number=i + 1)
         for i, (role, text) in enumerate(descriptions.items())
     }
+
+
+def make_case(
+    shape: tuple[int, int, int] = (32, 32, 32),
+    affine: np.ndarray | None = None,
+    *,
+    with_labels: bool = True,
+    case_id: str = "Synthetic_001",
+    seed: int = 0,
+) -> Case:
+    """An in-memory Case (no files) built exactly as ``load_case`` builds one from disk."""
+    affine = LPS_AFFINE if affine is None else affine
+    images = {
+        role: RawImage(array, affine, Path(f"{case_id}_{role}.nii.gz"))
+        for role, array in synthetic_images(shape, seed).items()
+    }
+    seg = None
+    if with_labels:
+        seg = RawImage(
+            convert(synthetic_labels(shape), "internal", "brats"), affine, Path(f"{case_id}_seg.nii.gz")
+        )
+    return assemble_case(images, seg, case_id=case_id, scheme="brats", hint=None, files={}, fmt="nifti")

@@ -171,11 +171,27 @@ def test_dicom_seg_round_trip(tmp_path: Path) -> None:
     types = [d.SegmentedPropertyTypeCodeSequence[0].CodeValue for d in seg.SegmentSequence]
     assert types == ["6574001", "79654002", "C113842"]
     assert seg.SegmentSequence[0].SegmentAlgorithmType == "AUTOMATIC"
+    t1_series = str(pydicom.dcmread(series["t1"][0], stop_before_pixels=True).SeriesInstanceUID)
+    assert seg.ReferencedSeriesSequence[0].SeriesInstanceUID == t1_series
+    assert seg.SegmentSequence[0].SegmentedPropertyCategoryCodeSequence[0].CodeValue == "49755003"
     uids = [str(pydicom.dcmread(p, stop_before_pixels=True).SOPInstanceUID) for p in series["t1"]]
     frames = seg.get_pixels_by_source_instance(source_sop_instance_uids=uids, combine_segments=True)
     # frame k, pixel (row, column) is source voxel (column, row, k)
     source_layout = np.transpose(np.asarray(frames), (2, 1, 0))
     np.testing.assert_array_equal(from_source_orientation(source_layout, case), labels)
+
+
+def test_dicom_seg_of_empty_labels_is_manual_and_bad_values_are_refused(tmp_path: Path) -> None:
+    write_dicom_case(tmp_path / "dcm", slices=3)
+    case = load_case(tmp_path / "dcm")
+    seg = hd.seg.segread(write_dicom_seg(np.zeros(case.shape, np.uint8), case, tmp_path / "empty.dcm"))
+    assert seg.number_of_segments == 3 and seg.NumberOfFrames == 9
+    assert seg.SegmentSequence[2].SegmentAlgorithmType == "MANUAL"
+    bad = np.zeros(case.shape, np.uint8)
+    bad[0, 0, 0] = 4
+    with pytest.raises(ValueError, match=r"label values \[4\] are not part of the 'internal' scheme"):
+        write_dicom_seg(bad, case, tmp_path / "bad.dcm")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dcm", "empty.dcm"]
 
 
 def test_dicom_seg_needs_a_dicom_case(tmp_path: Path) -> None:

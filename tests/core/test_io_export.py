@@ -26,6 +26,7 @@ from tests.core.io_fixtures import (
     ANISOTROPIC_AFFINE,
     LPS_AFFINE,
     RAS_AFFINE,
+    make_case,
     oblique_affine,
     synthetic_labels,
     write_brats_case,
@@ -182,3 +183,17 @@ def test_dicom_case_exports_nifti_in_the_series_geometry(tmp_path: Path) -> None
     )
     sidecar = json.loads(sidecar_path(out).read_text())
     assert sidecar["source_format"] == "dicom" and len(sidecar["source_files"]) == 20
+
+
+def test_in_memory_case_exports_like_a_loaded_one(tmp_path: Path) -> None:
+    case = make_case(SHAPE, oblique_affine())
+    loaded = load_case(write_brats_case(tmp_path / "c", SHAPE, oblique_affine()))
+    assert case.labels is not None and loaded.labels is not None
+    np.testing.assert_array_equal(case.labels.array, loaded.labels.array)
+    np.testing.assert_array_equal(case.channels["flair"].array, loaded.channels["flair"].array)
+    out = write_label_map(case.labels.array, case, tmp_path / "mem.nii.gz")
+    np.testing.assert_array_equal(
+        np.asanyarray(nib.load(out).dataobj),
+        np.asanyarray(nib.load(tmp_path / "c" / "Case_001_seg.nii.gz").dataobj),
+    )
+    np.testing.assert_allclose(nib.load(out).affine, oblique_affine(), atol=1e-6)
