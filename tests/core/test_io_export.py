@@ -9,6 +9,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from nibabel.testing import data_path as NIBABEL_DATA
 
 from segmentation_core.io import (
     ExportError,
@@ -197,3 +198,17 @@ def test_in_memory_case_exports_like_a_loaded_one(tmp_path: Path) -> None:
         np.asanyarray(nib.load(tmp_path / "c" / "Case_001_seg.nii.gz").dataobj),
     )
     np.testing.assert_allclose(nib.load(out).affine, oblique_affine(), atol=1e-6)
+
+
+def test_round_trip_on_nibabels_real_anatomical_file(tmp_path: Path) -> None:
+    """anatomical.nii: a real big-endian LAS scan with sform/qform code 2 (aligned)."""
+    source = Path(NIBABEL_DATA) / "anatomical.nii"
+    case = load_case({role: source for role in ("t1", "t1ce", "t2", "flair")})
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 4, case.shape).astype(np.uint8)
+    out = write_label_map(labels, case, tmp_path / "anat_seg.nii.gz", scheme="brats2023")
+    written, original = nib.load(out), nib.load(source)
+    assert written.shape == original.shape
+    np.testing.assert_array_equal(written.affine, original.affine)
+    assert int(written.header["sform_code"]) == 2 and int(written.header["qform_code"]) == 2
+    np.testing.assert_array_equal(read_label_file(out, scheme="brats2023").array, labels)
