@@ -1,0 +1,23 @@
+"""Check that a folder is a loadable model bundle before the registry accepts it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from segmentation_core.registry.errors import RegistryError
+
+
+def check_bundle(folder: Path) -> None:
+    """Raise RegistryError (naming the folder and the problem) unless ``ModelBundle.load`` accepts it."""
+    from segmentation_core.models.bundle import BundleError, ModelBundle
+
+    folder = Path(folder)
+    if not (folder / "model.json").is_file():
+        raise RegistryError(
+            f"{folder}: not a brats-viewer model bundle (no model.json); "
+            "choose a folder or zip exported from Models ▸ Manage models or written by brats-seg train"
+        )
+    try:
+        ModelBundle.load(folder)
+    except (BundleError, OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise RegistryError(f"{folder}: the model bundle cannot be loaded: {exc}") from exc

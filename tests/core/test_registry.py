@@ -1,0 +1,216 @@
+"""The model registry: versions, activation, roll back, delete, zip export/import, validation set."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from segmentation_core.registry import (
+    DATA_DIR_ENV,
+    ModelRegistry,
+    RegistryError,
+    active_bundle_path,
+    data_dir,
+    export_zip,
+    import_zip,
+)
+
+
+def make_bundle(folder: Path, seed: int) -> Path:
+    """A tiny loadable bundle whose weights depend on ``seed`` (TEMPORARY shim until models land)."""
+    import sys
+    import types
+
+    if "segmentation_core.models.bundle" not in sys.modules:
+        module = types.ModuleType("segmentation_core.models.bundle")
+
+        class BundleError(ValueError):
+            pass
+
+        class ModelBundle:
+            @staticmethod
+            def load(path: Path) -> None:
+                try:
+                    card = json.loads((Path(path) / "model.json").read_text())
+                    card["arch"]
+                except (ValueError, KeyError) as exc:
+                    raise BundleError(f"bad model.json: {exc}") from exc
+
+        module.BundleError, module.ModelBundle = BundleError, ModelBundle
+        sys.modules["segmentation_core.models.bundle"] = module
+    folder.mkdir(parents=True)
+    (folder / "model.json").write_text(json.dumps({"arch": {"base": 2}, "seed": seed}))
+    (folder / "weights.pt").write_bytes(bytes([seed]) * 16)
+    return folder
+
+
+@pytest.fixture
+def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModelRegistry:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+    return ModelRegistry(default_bundle=make_bundle(tmp_path / "default", seed=1))
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (hidden staging folders included) with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_data_dir_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "x"))
+    assert data_dir() == tmp_path / "x"
+    monkeypatch.delenv(DATA_DIR_ENV)
+    assert data_dir().name == "brats-viewer"
+
+
+def test_fresh_registry_has_only_the_bundled_default(registry: ModelRegistry) -> None:
+    versions = registry.versions()
+    assert [v.number for v in versions] == [1]
+    assert versions[0].read_only and versions[0].source == "bundled"
+    assert registry.active_version == 1
+    assert registry.active_bundle_path() == registry.default_bundle
+    assert not registry.dir.exists()  # nothing written until something changes
+
+
+def test_active_bundle_path_uses_the_user_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+    from resources import default_model_dir
+
+    assert active_bundle_path() == default_model_dir()
+
+
+def test_register_activate_roll_back(registry: ModelRegistry, tmp_path: Path) -> None:
+    run = make_bundle(tmp_path / "run1", seed=2)
+    v2 = registry.register(
+        run, base_version=1, data_size=3, validation_cases=[tmp_path / "a", tmp_path / "b"]
+    )
+    assert v2.number == 2 and v2.base_version == 1 and v2.data_size == 3 and v2.source == "trained"
+    assert v2.path == registry.dir / "versions" / "2"
+    assert snapshot(v2.path) == snapshot(run)
+    assert v2.card == json.loads((run / "model.json").read_text())
+    assert registry.active_version == 1  # registering does not activate
+    assert registry.validation_cases() == [tmp_path / "a", tmp_path / "b"]
+    v3 = registry.register(
+        make_bundle(tmp_path / "run2", seed=3), base_version=2, validation_cases=[tmp_path / "c"]
+    )
+    assert v3.number == 3
+    assert registry.validation_cases() == [tmp_path / "a", tmp_path / "b"]  # the first set stays fixed
+
+    registry.activate(2)
+    registry.activate(3)
+    assert registry.active_bundle_path() == registry.dir / "versions" / "3"
+    assert registry.history() == [1, 2, 3]
+    assert registry.roll_back() == 2
+    assert registry.active_version == 2
+    assert registry.roll_back() == 1
+    assert registry.active_bundle_path() == registry.default_bundle
+    with pytest.raises(RegistryError, match="nothing to roll back to"):
+        registry.roll_back()
+    # A new registry object reads the same persisted state.
+    again = ModelRegistry(default_bundle=registry.default_bundle)
+    assert again.active_version == 1 and [v.number for v in again.versions()] == [1, 2, 3]
+
+
+def test_version_one_is_read_only(registry: ModelRegistry) -> None:
+    default_files = snapshot(registry.default_bundle)
+    with pytest.raises(RegistryError, match="read-only"):
+        registry.delete(1)
+    assert snapshot(registry.default_bundle) == default_files
+
+
+def test_delete_refuses_the_active_version_unless_switching(registry: ModelRegistry, tmp_path: Path) -> None:
+    registry.register(make_bundle(tmp_path / "r2", seed=2), base_version=1)
+    registry.register(make_bundle(tmp_path / "r3", seed=3), base_version=1)
+    registry.activate(3)
+    with pytest.raises(RegistryError, match="version 3 is the active model"):
+        registry.delete(3)
+    assert (registry.dir / "versions" / "3").is_dir()
+    registry.delete(3, switch_to=2)
+    assert registry.active_version == 2
+    assert [v.number for v in registry.versions()] == [1, 2]
+    assert not (registry.dir / "versions" / "3").exists()
+    assert registry.history() == [1, 2]
+    # Numbers are never reused: the next version is 4.
+    assert registry.register(make_bundle(tmp_path / "r4", seed=4), base_version=2).number == 4
+    with pytest.raises(RegistryError, match=r"model version 9 does not exist \(known versions: 1, 2, 4\)"):
+        registry.activate(9)
+
+
+def test_register_refuses_a_broken_bundle_and_changes_nothing(
+    registry: ModelRegistry, tmp_path: Path
+) -> None:
+    registry.register(make_bundle(tmp_path / "r2", seed=2), base_version=1)
+    before = snapshot(registry.dir)
+    broken = make_bundle(tmp_path / "broken", seed=5)
+    (broken / "model.json").write_text("{not json")
+    with pytest.raises(RegistryError, match="broken.*cannot be loaded"):
+        registry.register(broken, base_version=1)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(RegistryError, match="no model.json"):
+        registry.register(empty, base_version=1)
+    assert snapshot(registry.dir) == before
+
+
+def test_export_then_import_round_trip(registry: ModelRegistry, tmp_path: Path) -> None:
+    registry.register(make_bundle(tmp_path / "r2", seed=2), base_version=1)
+    archive = export_zip(registry, 2, tmp_path / "out" / "v2.zip")
+    names = sorted(zipfile.ZipFile(archive).namelist())
+    assert names == sorted(f"brats-model-v2/{p}" for p in snapshot(registry.bundle_path(2)))
+    imported = import_zip(registry, archive)
+    assert imported.number == 3 and imported.source == "imported" and imported.note == "from v2.zip"
+    assert snapshot(imported.path) == snapshot(registry.bundle_path(2))
+    assert registry.active_version == 1
+    assert not [p for p in registry.dir.iterdir() if p.name.startswith(".")]  # staging cleaned up
+    with pytest.raises(RegistryError, match="use a name ending in .zip"):
+        export_zip(registry, 2, tmp_path / "v2.tar")
+
+
+def _zip(path: Path, files: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_import_refuses_bad_zips_and_changes_nothing(registry: ModelRegistry, tmp_path: Path) -> None:
+    registry.register(make_bundle(tmp_path / "r2", seed=2), base_version=1)
+    good = snapshot(make_bundle(tmp_path / "r9", seed=9))
+    before = snapshot(registry.dir)
+    not_zip = tmp_path / "not.zip"
+    not_zip.write_bytes(b"PK\x03\x04 truncated")
+    cases = [
+        (not_zip, "not a readable zip file"),
+        (_zip(tmp_path / "foreign.zip", {"readme.txt": b"hello"}), "not a brats-viewer model"),
+        (_zip(tmp_path / "slip.zip", {"../evil/model.json": b"{}"}), "unsafe path '../evil/model.json'"),
+        (_zip(tmp_path / "broken.zip", {**good, "model.json": b"{}"}), "cannot be loaded"),
+        (tmp_path / "missing.zip", "no such file"),
+    ]
+    for path, message in cases:
+        with pytest.raises(RegistryError, match=message) as info:
+            import_zip(registry, path)
+        assert str(path) in str(info.value)
+        assert snapshot(registry.dir) == before
+    assert not (tmp_path / "evil").exists()
+
+
+def test_validation_set_choice_drops_old_evaluations(registry: ModelRegistry, tmp_path: Path) -> None:
+    registry.register(make_bundle(tmp_path / "r2", seed=2), base_version=1)
+    evaluation = {"validation_set": "x", "mean": {"WT": {"dice": 0.5, "hd95": 3.0}}, "cases": {}}
+    registry.record_evaluation(2, evaluation)
+    assert registry.version(2).mean_metric("WT", "dice") == 0.5
+    assert registry.version(2).mean_metric("TC", "dice") is None
+    registry.set_validation_cases([tmp_path / "v1"])
+    assert registry.validation_cases() == [tmp_path / "v1"]
+    assert registry.version(2).evaluation is None
+    with pytest.raises(RegistryError, match="at least one case"):
+        registry.set_validation_cases([])
+
+
+def test_damaged_registry_file_is_reported(registry: ModelRegistry) -> None:
+    registry.dir.mkdir(parents=True)
+    (registry.dir / "registry.json").write_text("{oops")
+    with pytest.raises(RegistryError, match=r"registry.json: the model registry file is damaged"):
+        registry.versions()
