@@ -28,10 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def add_case_arguments(parser: argparse.ArgumentParser) -> None:
     """PATH or explicit --t1/--t1ce/--t2/--flair[/--seg] files, --scheme and --dicom-role options."""
     parser.add_argument("path", nargs="?", help="case folder (BraTS naming or DICOM) or MSD 4-D NIfTI file")
-    for role in (*SEQUENCES, "seg"):
+    for role in SEQUENCES:
         parser.add_argument(
             f"--{role}", metavar="FILE", help=f"{role} file (NIfTI/NRRD/MHA) or DICOM series folder"
         )
+    parser.add_argument("--seg", metavar="FILE", help="label map file (NIfTI/NRRD/MHA)")
     parser.add_argument("--scheme", choices=sorted(SCHEMES), help="label scheme of the segmentation file")
     parser.add_argument(
         "--dicom-role",
