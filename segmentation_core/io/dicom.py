@@ -227,11 +227,26 @@ def read_series_folder(folder: Path) -> tuple[RawImage, tuple[Path, ...]]:
     return raw, tuple(series[0].files)
 
 
+def check_same_patient(chosen: dict[str, DicomSeries], folder: Path) -> None:
+    """Refuse series of different patients; a different frame of reference is fine (resampled later)."""
+    patients = {str(s.header.get("PatientID", "")) for s in chosen.values()}
+    if len(patients) > 1:
+        listing = "; ".join(
+            f"{role}: {s.label} patient {s.header.get('PatientID', '')!r}" for role, s in chosen.items()
+        )
+        raise CaseLoadError(
+            folder,
+            f"the chosen series belong to {len(patients)} different patients ({listing})",
+            "put one patient's series in the folder, or choose the series with dicom_roles",
+        )
+
+
 def load_dicom_case(folder: Path, roles: dict[str, str] | None = None, steps: Steps | None = None) -> Case:
     """A Case from a folder of DICOM series (see module docstring)."""
     steps = steps or Steps()
     series = scan_dicom_folder(folder)
     chosen = assign_roles(series, roles, folder)
+    check_same_patient(chosen, folder)
     steps.total = len(chosen)
     images = {}
     for role, s in chosen.items():

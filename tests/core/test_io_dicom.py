@@ -235,3 +235,16 @@ def test_rescaled_slices_become_float(tmp_path: Path) -> None:
     template = pydicom.dcmread(MR_SMALL).pixel_array.astype(np.float32)
     raw = np.stack([template.T, (template + 10).T * 2 - 100, (template + 20).T], axis=2)
     np.testing.assert_array_equal(case.channels["t2"].array, from_source_orientation(raw, case))
+
+
+def test_series_of_different_patients_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "dcm"
+    write_dicom_case(folder)
+    for path in folder.glob("s3_*.dcm"):  # the T2 series
+        ds = pydicom.dcmread(path)
+        ds.PatientID = "OTHER-7"
+        ds.save_as(path)
+    with pytest.raises(
+        CaseLoadError, match=r"belong to 2 different patients .*t2: series 3 'AX T2 FSE'.*'OTHER-7'"
+    ):
+        load_case(folder)
