@@ -1,0 +1,184 @@
+"""Retraining as a child process: the ``brats-seg train`` command line and its JSON-lines progress.
+
+Qt-free: the dialog (``app.qt.retrain_dialog``) runs the command with QProcess and feeds every stdout
+line to a ``TrainingHistory``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REGIONS = ("WT", "TC", "ET")
+RUN_RECORD = "retrain-run.json"
+
+
+@dataclass(frozen=True)
+class RetrainRequest:
+    """One fine-tuning run: start from ``init_bundle``, train on ``data_dir``, write to ``out_dir``."""
+
+    data_dir: Path
+    init_bundle: Path
+    out_dir: Path
+    epochs: int
+    device: str = "auto"
+    resume: bool = False
+    base_version: int | None = None
+
+    def command(self, executable: str | None = None, frozen: bool | None = None) -> list[str]:
+        """The child's argv: the frozen app's ``--no-gui train`` or ``python -m segmentation_core train``."""
+        executable = executable or sys.executable
+        frozen = bool(getattr(sys, "frozen", False)) if frozen is None else frozen
+        head = (
+            [executable, "--no-gui", "train"] if frozen else [executable, "-m", "segmentation_core", "train"]
+        )
+        args = [
+            "--init",
+            str(self.init_bundle),
+            "--data",
+            str(self.data_dir),
+            "--out",
+            str(self.out_dir),
+            "--epochs",
+            str(self.epochs),
+            "--device",
+            self.device,
+            "--json-progress",
+        ]
+        return head + args + (["--resume"] if self.resume else [])
+
+    def write_record(self, status: str) -> None:
+        """Remember the run in ``out_dir`` so a cancelled run can be found and resumed later."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        record = {
+            "data_dir": str(self.data_dir),
+            "init_bundle": str(self.init_bundle),
+            "epochs": self.epochs,
+            "device": self.device,
+            "base_version": self.base_version,
+            "status": status,
+        }
+        (self.out_dir / RUN_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
+
+
+def new_run_dir(runs_dir: Path) -> Path:
+    """A fresh, time-stamped run folder under ``runs_dir`` (not created)."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate = runs_dir / stamp
+    index = 1
+    while candidate.exists():
+        index += 1
+        candidate = runs_dir / f"{stamp}-{index}"
+    return candidate
+
+
+def resumable_run(runs_dir: Path) -> RetrainRequest | None:
+    """The newest cancelled or failed run that left a checkpoint, as a request with ``resume=True``."""
+    if not runs_dir.is_dir():
+        return None
+    for folder in sorted((p for p in runs_dir.iterdir() if p.is_dir()), reverse=True):
+        record_file = folder / RUN_RECORD
+        if not record_file.is_file():
+            continue
+        try:
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+        except ValueError:
+            continue
+        if record.get("status") in {"cancelled", "failed"} and any(folder.rglob("*.pt")):
+            return RetrainRequest(
+                data_dir=Path(record["data_dir"]),
+                init_bundle=Path(record["init_bundle"]),
+                out_dir=folder,
+                epochs=int(record["epochs"]),
+                device=record.get("device", "auto"),
+                resume=True,
+                base_version=record.get("base_version"),
+            )
+    return None
+
+
+def read_held_out(out_dir: Path, bundle: Path) -> list[Path] | None:
+    """Case folders the run held out for validation (from its recorded split), or None when unknown."""
+    return None
+
+
+def parse_progress_line(line: str) -> dict[str, Any] | None:
+    """The JSON object on one stdout line, or None for anything else (log text, blank lines)."""
+    line = line.strip()
+    if not line.startswith("{"):
+        return None
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _validation_metrics(event: dict[str, Any]) -> dict[str, dict[str, float]] | None:
+    for key in ("val", "validation", "val_metrics", "metrics"):
+        value = event.get(key)
+        if isinstance(value, dict) and any(region in value for region in REGIONS):
+            return {r: value[r] for r in REGIONS if isinstance(value.get(r), dict)}
+    return None
+
+
+@dataclass
+class TrainingHistory:
+    """Everything the retrain dialog draws, accumulated from the child's JSON-lines progress."""
+
+    loss: list[tuple[float, float]] = field(default_factory=list)
+    dice: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: {r: [] for r in REGIONS})
+    epoch: int = 0
+    epochs: int = 0
+    eta_s: float | None = None
+    checkpoint: str | None = None
+    bundle: str | None = None
+    error: str | None = None
+    events: int = 0
+
+    def feed(self, event: dict[str, Any]) -> None:
+        """Add one progress object."""
+        self.events += 1
+        epoch = _number(event.get("epoch"))
+        if epoch is not None:
+            self.epoch = int(epoch)
+        total = _number(event.get("epochs"))
+        if total is not None:
+            self.epochs = int(total)
+        loss = _number(event.get("loss"))
+        if loss is not None:
+            self.loss.append((self._x(event), loss))
+        metrics = _validation_metrics(event)
+        if metrics:
+            for region, values in metrics.items():
+                dice = _number(values.get("dice"))
+                if dice is not None:
+                    self.dice[region].append((float(self.epoch), dice))
+        eta = _number(event.get("eta_s", event.get("eta")))
+        if eta is not None:
+            self.eta_s = max(0.0, eta)
+        for key in ("checkpoint", "bundle", "error"):
+            if isinstance(event.get(key), str):
+                setattr(self, key, event[key])
+
+    def _x(self, event: dict[str, Any]) -> float:
+        """Position on the epoch axis: epoch - 1 + step / steps when the step is known, else the epoch."""
+        step, steps = _number(event.get("step")), _number(event.get("steps"))
+        if step is not None and steps:
+            return max(0, self.epoch - 1) + step / steps
+        return float(self.epoch)
+
+    @property
+    def fraction(self) -> float:
+        return 0.0 if self.epochs <= 0 else min(1.0, self.epoch / self.epochs)

@@ -1,0 +1,180 @@
+"""The retrain job (Qt-free): child command line, JSON-lines progress, resumable runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.jobs.retrain import (
+    RetrainRequest,
+    TrainingHistory,
+    new_run_dir,
+    parse_progress_line,
+    resumable_run,
+)
+
+#: A stand-in for ``brats-seg train --json-progress``: same arguments, same JSON-lines protocol.
+#: FAKE_EPOCH_S sets the time per epoch; FAKE_IGNORE_TERM=1 makes it ignore SIGTERM (to test kill).
+FAKE_CHILD = r"""
+import argparse, json, os, shutil, signal, sys, time
+from pathlib import Path
+
+p = argparse.ArgumentParser()
+for name in ("--init", "--data", "--out", "--device"):
+    p.add_argument(name)
+p.add_argument("--epochs", type=int)
+p.add_argument("--json-progress", action="store_true")
+p.add_argument("--resume", action="store_true")
+a = p.parse_args(sys.argv[1:])
+if os.environ.get("FAKE_IGNORE_TERM") == "1":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+out = Path(a.out)
+ckpt = out / "checkpoints" / "last.pt"
+ckpt.parent.mkdir(parents=True, exist_ok=True)
+start = json.loads(ckpt.read_text())["epoch"] if a.resume and ckpt.exists() else 0
+delay = float(os.environ.get("FAKE_EPOCH_S", "0.02"))
+def emit(**event):
+    print(json.dumps(event), flush=True)
+print("log: starting", flush=True)
+for epoch in range(start + 1, a.epochs + 1):
+    for step in (1, 2):
+        time.sleep(delay / 2)
+        emit(event="step", epoch=epoch, epochs=a.epochs, step=step, steps=2, loss=1.0 / (epoch + step / 2),
+             lr=0.01, eta_s=(a.epochs - epoch) * delay)
+    ckpt.write_text(json.dumps({"epoch": epoch}))
+    emit(event="validation", epoch=epoch, epochs=a.epochs, checkpoint=str(ckpt),
+         val={"WT": {"dice": 0.5 + 0.04 * epoch, "hd95": 9.0}, "TC": {"dice": 0.4 + 0.04 * epoch, "hd95": 9.0},
+              "ET": {"dice": 0.3 + 0.04 * epoch, "hd95": 9.0}})
+bundle = out / "bundle"
+shutil.copytree(a.init, bundle)
+emit(event="done", epoch=a.epochs, epochs=a.epochs, bundle=str(bundle))
+"""
+
+
+def write_fake_child(folder: Path) -> Path:
+    path = folder / "fake_train.py"
+    path.write_text(FAKE_CHILD)
+    return path
+
+
+def fake_command(script: Path):  # noqa: ANN201 (a command factory for RetrainRequest)
+    """Command factory running the fake child with the arguments the real one would get."""
+
+    def command(request: RetrainRequest) -> list[str]:
+        real = request.command(frozen=False)
+        return [sys.executable, str(script), *real[4:]]
+
+    return command
+
+
+def request(tmp_path: Path, **kw) -> RetrainRequest:  # noqa: ANN003
+    return RetrainRequest(
+        data_dir=tmp_path / "lib", init_bundle=tmp_path / "init", out_dir=tmp_path / "run", epochs=3, **kw
+    )
+
+
+def test_command_line_from_source_and_frozen(tmp_path: Path) -> None:
+    req = request(tmp_path, device="cpu")
+    tail = [
+        "--init", str(tmp_path / "init"), "--data", str(tmp_path / "lib"), "--out", str(tmp_path / "run"),
+        "--epochs", "3", "--device", "cpu", "--json-progress",
+    ]  # fmt: skip
+    assert req.command(executable="/py", frozen=False) == ["/py", "-m", "segmentation_core", "train", *tail]
+    assert req.command(executable="/app/brats-viewer", frozen=True) == [
+        "/app/brats-viewer", "--no-gui", "train", *tail,
+    ]  # fmt: skip
+    resumed = request(tmp_path, resume=True).command(executable="/py", frozen=False)
+    assert resumed[-2:] == ["--json-progress", "--resume"]
+    assert request(tmp_path).command()[:2] == [sys.executable, "-m"]
+
+
+def test_parse_progress_line() -> None:
+    assert parse_progress_line('{"epoch": 1, "loss": 0.5}\n') == {"epoch": 1, "loss": 0.5}
+    assert parse_progress_line("Epoch 1 loss 0.5") is None
+    assert parse_progress_line("{broken") is None
+    assert parse_progress_line("[1, 2]") is None
+    assert parse_progress_line("") is None
+
+
+def test_history_accumulates_loss_dice_eta_and_checkpoint() -> None:
+    history = TrainingHistory(epochs=4)
+    history.feed({"epoch": 1, "step": 1, "steps": 4, "loss": 0.9, "eta_s": 30})
+    history.feed({"epoch": 1, "step": 4, "steps": 4, "loss": 0.7})
+    history.feed({"epoch": 2, "loss": 0.6, "eta": -3})
+    history.feed(
+        {"epoch": 2, "val": {"WT": {"dice": 0.8}, "TC": {"dice": 0.6}, "ET": {"dice": float("nan")}}}
+    )
+    history.feed({"epoch": 2, "checkpoint": "/r/last.pt", "loss": True})
+    assert history.loss == [(0.25, 0.9), (1.0, 0.7), (2.0, 0.6)]
+    assert history.dice == {"WT": [(2.0, 0.8)], "TC": [(2.0, 0.6)], "ET": []}
+    assert history.eta_s == 0.0
+    assert history.checkpoint == "/r/last.pt"
+    assert history.fraction == 0.5
+    assert history.events == 5
+
+
+def test_new_run_dir_never_reuses_a_folder(tmp_path: Path) -> None:
+    first = new_run_dir(tmp_path)
+    first.mkdir()
+    second = new_run_dir(tmp_path)
+    assert second != first and second.parent == tmp_path and not second.exists()
+
+
+def test_resumable_run_finds_the_newest_cancelled_run_with_a_checkpoint(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    assert resumable_run(runs) is None
+    for name, status, has_ckpt in (
+        ("20260101-000000", "cancelled", True),
+        ("20260102-000000", "cancelled", False),
+        ("20260103-000000", "registered", True),
+    ):
+        req = RetrainRequest(tmp_path / "lib", tmp_path / "init", runs / name, 5, "cpu", base_version=2)
+        req.write_record(status)
+        if has_ckpt:
+            (runs / name / "last.pt").write_bytes(b"x")
+    found = resumable_run(runs)
+    assert found == RetrainRequest(
+        tmp_path / "lib", tmp_path / "init", runs / "20260101-000000", 5, "cpu", resume=True, base_version=2
+    )
+
+
+def test_fake_child_speaks_the_protocol_and_resumes(tmp_path: Path) -> None:
+    """The stand-in child used by the GUI tests prints what TrainingHistory expects."""
+    init = tmp_path / "init"
+    init.mkdir()
+    (init / "model.json").write_text("{}")
+    script = write_fake_child(tmp_path)
+    req = request(tmp_path)
+    out = subprocess.run(fake_command(script)(req), capture_output=True, text=True, check=True).stdout
+    history = TrainingHistory(epochs=3)
+    for line in out.splitlines():
+        if (event := parse_progress_line(line)) is not None:
+            history.feed(event)
+    assert [round(y, 4) for _, y in history.loss] == [0.6667, 0.5, 0.4, 0.3333, 0.2857, 0.25]
+    assert history.dice["WT"] == [(1.0, 0.54), (2.0, 0.58), (3.0, 0.62)]
+    assert history.bundle == str(tmp_path / "run" / "bundle")
+    partial = RetrainRequest(tmp_path / "lib", init, tmp_path / "run2", 3, resume=True)
+    (partial.out_dir / "checkpoints").mkdir(parents=True)
+    (partial.out_dir / "checkpoints" / "last.pt").write_text('{"epoch": 2}')
+    resumed = subprocess.run(fake_command(script)(partial), capture_output=True, text=True, check=True).stdout
+    events = [e for line in resumed.splitlines() if (e := parse_progress_line(line)) is not None]
+    assert [(e["event"], e["epoch"]) for e in events] == [
+        ("step", 3),
+        ("step", 3),
+        ("validation", 3),
+        ("done", 3),
+    ]
+
+
+def test_real_cli_is_reachable() -> None:
+    """``python -m segmentation_core train --help`` exists (the training CLI is installed)."""
+    pytest.importorskip("segmentation_core.training", reason="the training pipeline has not landed")
+    req = RetrainRequest(Path("d"), Path("i"), Path("o"), 1)
+    argv = req.command(frozen=False)[:4] + ["--help"]
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    for flag in ("--init", "--data", "--out", "--epochs", "--device", "--json-progress", "--resume"):
+        assert flag in result.stdout
