@@ -1,0 +1,415 @@
+"""Retrain ▸ Fine-tune on my corrected cases…: run ``brats-seg train`` in a QProcess and draw it live.
+
+The child prints one JSON object per line; the dialog plots loss and validation Dice per region, shows
+the ETA, cancels with terminate-then-kill (the run folder and its checkpoint stay, so Resume continues
+it) and on success registers the result as model version N+1 and evaluates it on the validation set.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.jobs.retrain import (
+    RetrainRequest,
+    TrainingHistory,
+    new_run_dir,
+    parse_progress_line,
+    read_held_out,
+    resumable_run,
+)
+from app.qt.training_plot import TrainingPlot
+from app.state.job import format_duration
+from segmentation_core.registry import ModelRegistry, RegistryError, runs_dir, training_library_dir
+
+log = logging.getLogger(__name__)
+#: After Cancel the child gets this long to exit on SIGTERM before it is killed.
+KILL_AFTER_MS = 3000
+LOG_LINES = 400
+
+
+def find_run_bundle(out_dir: Path, history: TrainingHistory) -> Path:
+    """The bundle a finished run wrote: the one it reported, else ``out_dir`` or ``out_dir/bundle``."""
+    candidates = [Path(history.bundle)] if history.bundle else []
+    candidates += [out_dir, out_dir / "bundle"]
+    for candidate in candidates:
+        if (candidate / "model.json").is_file():
+            return candidate
+    raise RegistryError(f"{out_dir}: the training run finished but wrote no model bundle (no model.json)")
+
+
+def count_cases(folder: Path) -> int:
+    """Number of cases under ``folder`` that the core I/O recognises (0 when none or missing)."""
+    from segmentation_core.io import CaseLoadError, find_cases
+
+    try:
+        return len(find_cases(folder))
+    except CaseLoadError:
+        return 0
+
+
+class RetrainDialog(QDialog):
+    """Choose data, base model, epochs and device; run, watch, cancel or resume; register the result."""
+
+    registered = Signal(int)
+    run_finished = Signal(str)  # "registered", "cancelled" or "failed"
+
+    def __init__(
+        self,
+        registry: ModelRegistry | None = None,
+        parent: QWidget | None = None,
+        *,
+        runs: Path | None = None,
+        command: Callable[[RetrainRequest], list[str]] = RetrainRequest.command,
+        evaluate: bool = True,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Fine-tune on my corrected cases")
+        self.registry = registry or ModelRegistry()
+        self.runs = runs or runs_dir()
+        self._command = command
+        self._evaluate = evaluate
+        self.process: QProcess | None = None
+        self.request: RetrainRequest | None = None
+        self.history = TrainingHistory()
+        self.new_version: int | None = None
+        self._cancelled = False
+        self._buffer = b""
+        self._data_size = 0
+        self._worker = None
+        self._build()
+        self._refresh_resume()
+
+    # ----------------------------------------------------------------- layout
+    def _build(self) -> None:
+        self.data_edit = QLineEdit(str(training_library_dir()), self)
+        browse = QPushButton("Browse…", self)
+        browse.clicked.connect(self._browse)
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.data_edit, 1)
+        data_row.addWidget(browse)
+        self.base_combo = QComboBox(self)
+        active = self.registry.active_version
+        for version in self.registry.versions():
+            label = f"v{version.number}" + (" (active)" if version.number == active else "")
+            self.base_combo.addItem(label, version.number)
+        self.base_combo.setCurrentIndex(self.base_combo.findData(active))
+        self.epochs_spin = QSpinBox(self)
+        self.epochs_spin.setRange(1, 1000)
+        self.epochs_spin.setValue(20)
+        self.device_combo = QComboBox(self)
+        self.device_combo.addItems(["auto", "cpu", "cuda"])
+        form = QFormLayout()
+        form.addRow("Training data:", data_row)
+        form.addRow("Base model:", self.base_combo)
+        form.addRow("Epochs:", self.epochs_spin)
+        form.addRow("Device:", self.device_combo)
+
+        self.plot = TrainingPlot(self)
+        self.bar = QProgressBar(self)
+        self.bar.setRange(0, 100)
+        self.bar.setValue(0)
+        self.status_label = QLabel("Choose the data and press Start.", self)
+        self.status_label.setWordWrap(True)
+        self.result_label = QLabel("", self)
+        self.result_label.setWordWrap(True)
+        self.log_view = QPlainTextEdit(self)
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(LOG_LINES)
+        self.log_view.setMaximumHeight(90)
+
+        self.start_button = QPushButton("Start", self)
+        self.resume_button = QPushButton("Resume last run", self)
+        self.cancel_button = QPushButton("Cancel run", self)
+        self.close_button = QPushButton("Close", self)
+        self.start_button.clicked.connect(self.start)
+        self.resume_button.clicked.connect(self.resume)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button.clicked.connect(self.close)
+        self.cancel_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.resume_button, self.cancel_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.result_label)
+        layout.addWidget(self.log_view)
+        layout.addLayout(buttons)
+        self.resize(640, 720)
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of cases with labels", self.data_edit.text())
+        if folder:
+            self.data_edit.setText(folder)
+
+    def _refresh_resume(self) -> None:
+        self.resume_button.setEnabled(not self.running and resumable_run(self.runs) is not None)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
+
+    # ----------------------------------------------------------------- starting
+    def start(self) -> None:
+        """Start a new run with the chosen settings."""
+        data = Path(self.data_edit.text()).expanduser()
+        self._data_size = count_cases(data)
+        if self._data_size == 0:
+            self.status_label.setText(
+                f"{data}: no cases with labels found. Use File ▸ Export with “add to my training set”, "
+                "or choose a folder of cases (one folder per case, BraTS file names, with *_seg)."
+            )
+            return
+        base = int(self.base_combo.currentData())
+        request = RetrainRequest(
+            data_dir=data,
+            init_bundle=self.registry.bundle_path(base),
+            out_dir=new_run_dir(self.runs),
+            epochs=self.epochs_spin.value(),
+            device=self.device_combo.currentText(),
+            base_version=base,
+        )
+        self._launch(request)
+
+    def resume(self) -> None:
+        """Continue the newest cancelled or failed run from its last checkpoint."""
+        request = resumable_run(self.runs)
+        if request is None:
+            self.status_label.setText("No cancelled run with a checkpoint to resume.")
+            return
+        self._data_size = count_cases(request.data_dir)
+        self._launch(request)
+
+    def _launch(self, request: RetrainRequest) -> None:
+        self.request = request
+        self.history = TrainingHistory(epochs=request.epochs)
+        self.plot.set_history(self.history)
+        self.new_version = None
+        self._cancelled = False
+        self._buffer = b""
+        self.result_label.setText("")
+        request.write_record("running")
+        argv = self._command(request)
+        process = QProcess(self)
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONUNBUFFERED", "1")
+        process.setProcessEnvironment(env)
+        process.readyReadStandardOutput.connect(self._read_stdout)
+        process.readyReadStandardError.connect(self._read_stderr)
+        process.finished.connect(self._finished)
+        process.errorOccurred.connect(self._process_error)
+        self.process = process
+        self._set_running(True)
+        verb = "Resuming" if request.resume else "Starting"
+        self.status_label.setText(f"{verb} training in {request.out_dir}…")
+        log.info("retrain: %s", " ".join(argv))
+        process.start(argv[0], argv[1:])
+
+    def _set_running(self, running: bool) -> None:
+        for widget in (
+            self.start_button,
+            self.base_combo,
+            self.epochs_spin,
+            self.device_combo,
+            self.data_edit,
+        ):
+            widget.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self.resume_button.setEnabled(False)
+        if not running:
+            self._refresh_resume()
+
+    # ----------------------------------------------------------------- progress
+    def _read_stdout(self) -> None:
+        assert self.process is not None
+        self._buffer += bytes(self.process.readAllStandardOutput().data())
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for raw in lines:
+            self.feed_line(raw.decode("utf-8", errors="replace"))
+
+    def _read_stderr(self) -> None:
+        assert self.process is not None
+        text = bytes(self.process.readAllStandardError().data()).decode("utf-8", errors="replace")
+        for line in text.splitlines():
+            if line.strip():
+                self.log_view.appendPlainText(line)
+
+    def feed_line(self, line: str) -> None:
+        """Apply one stdout line of the child (JSON progress, or text that goes to the log)."""
+        event = parse_progress_line(line)
+        if event is None:
+            if line.strip():
+                self.log_view.appendPlainText(line)
+            return
+        self.history.feed(event)
+        self.plot.set_history(self.history)
+        self.bar.setValue(round(100 * self.history.fraction))
+        self.status_label.setText(self._status_text())
+
+    def _status_text(self) -> str:
+        h = self.history
+        parts = [f"epoch {h.epoch}/{h.epochs}" if h.epochs else f"epoch {h.epoch}"]
+        if h.loss:
+            parts.append(f"loss {h.loss[-1][1]:.4f}")
+        dice = [f"{r} {h.dice[r][-1][1]:.3f}" for r in h.dice if h.dice[r]]
+        if dice:
+            parts.append("Dice " + " ".join(dice))
+        parts.append("ETA " + ("estimating…" if h.eta_s is None else format_duration(h.eta_s)))
+        return " · ".join(parts)
+
+    # ----------------------------------------------------------------- cancel
+    def cancel(self) -> None:
+        """Terminate the child; kill it if it is still there after KILL_AFTER_MS."""
+        if not self.running or self._cancelled:
+            return
+        self._cancelled = True
+        self.cancel_button.setEnabled(False)
+        self.status_label.setText("Cancelling…")
+        assert self.process is not None
+        self.process.terminate()
+        QTimer.singleShot(KILL_AFTER_MS, self._kill_if_running)
+
+    def _kill_if_running(self) -> None:
+        if self.running:
+            assert self.process is not None
+            log.warning("retrain child did not stop on terminate; killing it")
+            self.process.kill()
+
+    def _process_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self.log_view.appendPlainText(
+                f"could not start the training process: {self.process.errorString()}"
+            )
+            self._finished(-1, QProcess.ExitStatus.CrashExit)
+
+    # ----------------------------------------------------------------- finishing
+    def _finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
+        if self.request is None:
+            return
+        if self._buffer:
+            self.feed_line(self._buffer.decode("utf-8", errors="replace"))
+            self._buffer = b""
+        request = self.request
+        if self._cancelled:
+            request.write_record("cancelled")
+            self._set_running(False)
+            self.status_label.setText(
+                f"Cancelled. The run folder {request.out_dir} keeps its last checkpoint: "
+                "press “Resume last run” to continue. No model version was added."
+            )
+            self._end("cancelled")
+        elif exit_code != 0 or exit_status != QProcess.ExitStatus.NormalExit:
+            request.write_record("failed")
+            self._set_running(False)
+            reason = self.history.error or f"exit code {exit_code}; see the log below"
+            self.status_label.setText(f"Training failed: {reason}. No model version was added.")
+            self._end("failed")
+        else:
+            self._register(request)
+
+    def _register(self, request: RetrainRequest) -> None:
+        try:
+            bundle = find_run_bundle(request.out_dir, self.history)
+            version = self.registry.register(
+                bundle,
+                base_version=request.base_version,
+                data_size=self._data_size or None,
+                validation_cases=read_held_out(request.out_dir, bundle),
+            )
+        except (RegistryError, OSError) as exc:
+            request.write_record("failed")
+            self._set_running(False)
+            self.status_label.setText(f"Training finished but the model could not be registered: {exc}")
+            self._end("failed")
+            return
+        request.write_record("registered")
+        self._set_running(False)
+        self.new_version = version.number
+        self.status_label.setText(
+            f"Registered as model version {version.number} (based on v{request.base_version}). "
+            "Activate it in Retrain ▸ Manage models…"
+        )
+        self.result_label.setText(run_metrics_text(self.history))
+        self.registered.emit(version.number)
+        self._end("registered")
+        if self._evaluate:
+            self._start_evaluation()
+
+    def _end(self, status: str) -> None:
+        self.run_finished.emit(status)
+
+    # ----------------------------------------------------------------- evaluation
+    def _start_evaluation(self) -> None:
+        """Evaluate the new version (and any version not yet evaluated) on the validation set in a thread."""
+        from superqt.utils import create_worker
+
+        from segmentation_core.registry import evaluate_missing
+
+        if not self.registry.validation_cases():
+            return
+        self.result_label.setText(self.result_label.text() + "\nEvaluating on the validation set…")
+        device = "cpu" if self.device_combo.currentText() == "auto" else self.device_combo.currentText()
+        self._worker = create_worker(evaluate_missing, self.registry, device=device)
+        self._worker.returned.connect(self._evaluation_done)
+        self._worker.errored.connect(lambda exc: self.result_label.setText(f"Evaluation failed: {exc}"))
+        self._worker.start()
+
+    def _evaluation_done(self, _numbers: list[int]) -> None:
+        if self.new_version is None:
+            return
+        self.result_label.setText(version_metrics_text(self.registry, self.new_version))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.running:
+            self.cancel()
+            assert self.process is not None
+            if not self.process.waitForFinished(KILL_AFTER_MS):
+                self.process.kill()
+                self.process.waitForFinished(2000)
+        if self._worker is not None:
+            self._worker.quit()
+        super().closeEvent(event)
+
+
+def run_metrics_text(history: TrainingHistory) -> str:
+    """The run's last validation Dice per region, as the training process reported it."""
+    dice = [f"{region} {points[-1][1]:.3f}" for region, points in history.dice.items() if points]
+    return "Last validation Dice of the run: " + (", ".join(dice) if dice else "not reported")
+
+
+def version_metrics_text(registry: ModelRegistry, number: int) -> str:
+    """Mean Dice / HD95 per region of a version on the fixed validation set."""
+    version = registry.version(number)
+    if not version.evaluation:
+        return f"Version {number}: not evaluated yet."
+    cells = [
+        f"{r} Dice {version.mean_metric(r, 'dice'):.3f} / HD95 {version.mean_metric(r, 'hd95'):.1f} mm"
+        for r in ("WT", "TC", "ET")
+    ]
+    n = len(version.evaluation.get("cases", {}))
+    return f"Version {number} on the validation set ({n} cases): " + "; ".join(cells)

@@ -1,0 +1,143 @@
+"""Manage models: the version table and its actions, and the Retrain menu entries."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from segmentation_core.registry import DATA_DIR_ENV, ModelRegistry
+from tests.core.test_registry import make_bundle, snapshot
+
+pytestmark = pytest.mark.gui
+EVALUATION = {
+    "validation_set": "abc",
+    "cases": {"A": {}, "B": {}},
+    "mean": {
+        "WT": {"dice": 0.91234, "hd95": 4.26},
+        "TC": {"dice": 0.8, "hd95": 7.0},
+        "ET": {"dice": 0.755, "hd95": 12.34},
+    },
+}
+
+
+@pytest.fixture
+def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModelRegistry:
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+    registry = ModelRegistry(default_bundle=make_bundle(tmp_path / "default", seed=1))
+    registry.register(make_bundle(tmp_path / "r2", seed=2), base_version=1, data_size=5)
+    registry.record_evaluation(2, EVALUATION)
+    return registry
+
+
+@pytest.fixture
+def dialog(qtbot, registry):  # noqa: ANN001, ANN201
+    from app.qt.models_dialog import ModelsDialog
+
+    dlg = ModelsDialog(registry)
+    qtbot.addWidget(dlg)
+    return dlg
+
+
+def table(dialog) -> list[list[str]]:  # noqa: ANN001
+    return [
+        [dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())]
+        for r in range(dialog.table.rowCount())
+    ]
+
+
+def test_table_shows_versions_with_metrics_side_by_side(dialog, registry) -> None:
+    from app.qt.models_dialog import COLUMNS
+
+    assert COLUMNS == [
+        "Version", "Active", "Created", "Source", "Base", "Cases",
+        "Dice WT", "Dice TC", "Dice ET", "HD95 WT (mm)", "HD95 TC (mm)", "HD95 ET (mm)",
+    ]  # fmt: skip
+    rows = table(dialog)
+    assert rows[0] == ["v1", "●", "bundled", "bundled", "", "", "–", "–", "–", "–", "–", "–"]
+    created = registry.version(2).created.replace("T", " ")[:16]
+    assert rows[1] == [
+        "v2",
+        "",
+        created,
+        "trained",
+        "v1",
+        "5",
+        "0.912",
+        "0.800",
+        "0.755",
+        "4.3",
+        "7.0",
+        "12.3",
+    ]
+    assert dialog.selected_version() == 1
+    assert not dialog.buttons["activate"].isEnabled() and not dialog.buttons["delete"].isEnabled()
+
+
+def test_activate_roll_back_and_delete(dialog, registry, qtbot) -> None:
+    dialog.select_version(2)
+    assert dialog.buttons["activate"].isEnabled() and dialog.buttons["delete"].isEnabled()
+    with qtbot.waitSignal(dialog.active_changed) as changed:
+        dialog.activate_selected()
+    assert changed.args == [2] and registry.active_version == 2
+    assert [row[1] for row in table(dialog)] == ["", "●"]
+    assert not dialog.buttons["delete"].isEnabled()
+    dialog.delete_selected(confirm=False)  # the active version: refused with the reason shown
+    assert "version 2 is the active model" in dialog.message_label.text()
+    with qtbot.waitSignal(dialog.active_changed) as changed:
+        dialog.roll_back()
+    assert changed.args == [1] and registry.active_version == 1
+    assert dialog.message_label.text() == "Rolled back: version 1 is active again."
+    dialog.select_version(2)
+    dialog.delete_selected(confirm=False)
+    assert [row[0] for row in table(dialog)] == ["v1"]
+    assert dialog.message_label.text() == "Version 2 deleted."
+
+
+def test_export_and_import_zip(dialog, registry, tmp_path) -> None:
+    dialog.select_version(2)
+    path = dialog.export_selected(tmp_path / "v2.zip")
+    assert path == tmp_path / "v2.zip" and zipfile.is_zipfile(path)
+    assert dialog.import_from(path) == 3
+    assert [row[0] for row in table(dialog)] == ["v1", "v2", "v3"]
+    assert dialog.selected_version() == 3
+    before = snapshot(registry.dir)
+    foreign = tmp_path / "foreign.zip"
+    with zipfile.ZipFile(foreign, "w") as archive:
+        archive.writestr("photo.jpg", b"...")
+    assert dialog.import_from(foreign) is None
+    assert "not a brats-viewer model" in dialog.message_label.text()
+    assert snapshot(registry.dir) == before
+    assert len(table(dialog)) == 3
+
+
+def test_choose_validation_folder(dialog, registry, tmp_path) -> None:
+    from tests.core.io_fixtures import write_brats_case
+
+    write_brats_case(tmp_path / "val" / "V1", shape=(8, 8, 8), case_id="V1")
+    dialog.set_validation_folder(tmp_path / "val")
+    assert registry.validation_cases() == [tmp_path / "val" / "V1"]
+    assert dialog.validation_label.text() == "Validation set: 1 cases (V1)"
+    assert table(dialog)[1][6] == "–"  # old evaluations dropped
+    dialog.set_validation_folder(tmp_path / "empty")
+    assert "is not a folder" in dialog.message_label.text()
+
+
+def test_menu_entries_in_the_retrain_menu(qtbot, registry) -> None:
+    from PySide6.QtWidgets import QMainWindow, QMenu
+
+    from app.qt.retrain_menu import install_retrain_menu
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    menus = {"Retrain": QMenu("&Retrain", window)}
+    actions = install_retrain_menu(window, menus)
+    texts = [a.text() for a in menus["Retrain"].actions() if not a.isSeparator()]
+    assert texts == ["&Fine-tune on my corrected cases…", "&Manage models…"]
+    actions["fine_tune"].trigger()
+    dialog = window._retrain_dialog
+    assert dialog.isVisible() and dialog.registry.dir == registry.dir
+    actions["fine_tune"].trigger()
+    assert window._retrain_dialog is dialog  # one per window
+    dialog.close()
