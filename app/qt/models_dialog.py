@@ -56,11 +56,13 @@ class ModelsDialog(QDialog):
     """Table of model versions with their validation metrics, and the actions on them."""
 
     active_changed = Signal(int)
+    evaluated = Signal()
 
     def __init__(self, registry: ModelRegistry | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Manage models")
         self.registry = registry or ModelRegistry()
+        self._worker = None
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -83,6 +85,7 @@ class ModelsDialog(QDialog):
             ("export", "Export zip…", self._export_clicked),
             ("import", "Import zip…", self._import_clicked),
             ("validation", "Validation set…", self._choose_validation),
+            ("evaluate", "Evaluate", self.evaluate_missing),
         ):
             button = QPushButton(text, self)
             button.clicked.connect(slot)
@@ -148,6 +151,7 @@ class ModelsDialog(QDialog):
         self.buttons["delete"].setEnabled(selected is not None and selected not in (1, active))
         self.buttons["export"].setEnabled(selected is not None)
         self.buttons["roll_back"].setEnabled(len(self.registry.history()) > 1)
+        self.buttons["evaluate"].setEnabled(self._worker is None and bool(self.registry.validation_cases()))
 
     def _report(self, text: str, error: bool = False) -> None:
         self.message_label.setStyleSheet("color: #b00020;" if error else "")
@@ -233,6 +237,29 @@ class ModelsDialog(QDialog):
         self._report(
             f"Validation set: {len(cases)} cases from {folder}. Versions are re-evaluated after the next run."
         )
+        self.refresh()
+
+    def evaluate_missing(self) -> None:
+        """Evaluate, in a worker thread, every version not yet scored on the validation set."""
+        from superqt.utils import create_worker
+
+        from segmentation_core.registry import evaluate_missing
+
+        self._report("Evaluating on the validation set…")
+        self._worker = create_worker(evaluate_missing, self.registry, device="cpu")
+        self._worker.returned.connect(self._evaluated)
+        self._worker.errored.connect(lambda exc: self._evaluated(None, exc))
+        self._update_buttons()
+        self._worker.start()
+
+    def _evaluated(self, numbers: list[int] | None, error: Exception | None = None) -> None:
+        self._worker = None
+        if error is not None:
+            self._report(f"Evaluation failed: {error}", error=True)
+        else:
+            done = ", ".join(f"v{n}" for n in numbers or []) or "nothing new"
+            self._report(f"Evaluated: {done}.")
+        self.evaluated.emit()
         self.refresh()
 
     # ----------------------------------------------------------------- file dialogs

@@ -8,6 +8,7 @@ it) and on success registers the result as model version N+1 and evaluates it on
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -95,6 +96,7 @@ class RetrainDialog(QDialog):
         self._cancelled = False
         self._buffer = b""
         self._data_size = 0
+        self._started = time.monotonic()
         self._worker = None
         self._build()
         self._refresh_resume()
@@ -212,6 +214,7 @@ class RetrainDialog(QDialog):
         self.new_version = None
         self._cancelled = False
         self._buffer = b""
+        self._started = time.monotonic()
         self.result_label.setText("")
         request.write_record("running")
         argv = self._command(request)
@@ -279,7 +282,11 @@ class RetrainDialog(QDialog):
         dice = [f"{r} {h.dice[r][-1][1]:.3f}" for r in h.dice if h.dice[r]]
         if dice:
             parts.append("Dice " + " ".join(dice))
-        parts.append("ETA " + ("estimating…" if h.eta_s is None else format_duration(h.eta_s)))
+        eta = h.eta_s
+        if eta is None and 0 < h.fraction < 1:  # the child reported none: extrapolate the elapsed time
+            elapsed = time.monotonic() - self._started
+            eta = elapsed * (1 - h.fraction) / h.fraction
+        parts.append("ETA " + ("estimating…" if eta is None else format_duration(eta)))
         return " · ".join(parts)
 
     # ----------------------------------------------------------------- cancel
@@ -373,7 +380,7 @@ class RetrainDialog(QDialog):
         if not self.registry.validation_cases():
             return
         self.result_label.setText(self.result_label.text() + "\nEvaluating on the validation set…")
-        device = "cpu" if self.device_combo.currentText() == "auto" else self.device_combo.currentText()
+        device = self.device_combo.currentText()
         self._worker = create_worker(evaluate_missing, self.registry, device=device)
         self._worker.returned.connect(self._evaluation_done)
         self._worker.errored.connect(lambda exc: self.result_label.setText(f"Evaluation failed: {exc}"))
