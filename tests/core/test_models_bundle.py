@@ -1,0 +1,64 @@
+"""UNet3D shapes and parameter counts; model bundles save, load and refuse broken folders."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from segmentation_core.models import BundleError, ModelBundle, UNet3D
+from tests.core.model_fixtures import make_tiny_bundle
+
+
+def test_unet_output_shapes_and_size() -> None:
+    net = UNet3D(in_channels=4, out_channels=3, base_filters=4, depth=3).eval()
+    assert net(torch.zeros(2, 4, 16, 24, 8)).shape == (2, 3, 16, 24, 8)
+    assert net.divisor == 4
+    # default family member: 4 levels, 32 base filters
+    assert sum(p.numel() for p in UNet3D().parameters()) == 5_604_361
+
+
+def test_deep_supervision_returns_full_resolution_first_in_training_only() -> None:
+    net = UNet3D(base_filters=4, depth=3, deep_supervision=True)
+    outputs = net.train()(torch.zeros(1, 4, 16, 16, 16))
+    assert [tuple(o.shape[2:]) for o in outputs] == [(16, 16, 16), (8, 8, 8)]
+    assert net.eval()(torch.zeros(1, 4, 16, 16, 16)).shape == (1, 3, 16, 16, 16)
+
+
+def test_bundle_round_trip_keeps_weights_in_fp16(tmp_path) -> None:
+    folder = make_tiny_bundle(tmp_path / "m", spacing=(2.0, 2.0, 2.0))
+    bundle = ModelBundle.load(folder)
+    assert bundle.spacing == (2.0, 2.0, 2.0) and bundle.patch_size == (16, 16, 16)
+    assert bundle.channels == ("t1", "t1ce", "t2", "flair")
+    stored = torch.load(folder / "weights.pt", weights_only=True)
+    assert all(v.dtype == torch.float16 for v in stored.values() if v.is_floating_point())
+    net = bundle.load_network()
+    first = next(iter(stored))
+    assert torch.equal(net.state_dict()[first], stored[first].float())
+
+
+def test_missing_folder_names_the_file(tmp_path) -> None:
+    with pytest.raises(BundleError, match=r"model\.json.*not a model bundle"):
+        ModelBundle.load(tmp_path)
+
+
+def test_foreign_json_is_refused(tmp_path) -> None:
+    (tmp_path / "model.json").write_text(json.dumps({"hello": 1}))
+    with pytest.raises(BundleError, match="missing keys"):
+        ModelBundle.load(tmp_path)
+    (tmp_path / "model.json").write_text("{not json")
+    with pytest.raises(BundleError, match="unreadable"):
+        ModelBundle.load(tmp_path)
+
+
+def test_weights_that_do_not_match_are_refused(tmp_path) -> None:
+    folder = make_tiny_bundle(tmp_path / "m")
+    data = json.loads((folder / "model.json").read_text())
+    data["architecture"]["base_filters"] = 8
+    (folder / "model.json").write_text(json.dumps(data))
+    with pytest.raises(BundleError, match="do not match the architecture"):
+        ModelBundle.load(folder).load_network()
+    (folder / "weights.pt").write_bytes(b"garbage")
+    with pytest.raises(BundleError, match="cannot read weights"):
+        ModelBundle.load(folder).load_network()
