@@ -8,7 +8,7 @@ from segmentation_core.registry.errors import RegistryError
 
 
 def check_bundle(folder: Path) -> None:
-    """Raise RegistryError (naming the folder and the problem) unless ``ModelBundle.load`` accepts it."""
+    """Raise RegistryError (naming the folder and the problem) unless the bundle and its weights load."""
     from segmentation_core.models.bundle import BundleError, ModelBundle
 
     folder = Path(folder)
@@ -18,6 +18,6 @@ def check_bundle(folder: Path) -> None:
             "choose a folder or zip exported from Models ▸ Manage models or written by brats-seg train"
         )
     try:
-        ModelBundle.load(folder)
+        ModelBundle.load(folder).load_network("cpu")
     except (BundleError, OSError, ValueError, KeyError, RuntimeError) as exc:
         raise RegistryError(f"{folder}: the model bundle cannot be loaded: {exc}") from exc

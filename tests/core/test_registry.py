@@ -17,34 +17,12 @@ from segmentation_core.registry import (
     export_zip,
     import_zip,
 )
+from tests.core.model_fixtures import make_tiny_bundle
 
 
 def make_bundle(folder: Path, seed: int) -> Path:
-    """A tiny loadable bundle whose weights depend on ``seed`` (TEMPORARY shim until models land)."""
-    import sys
-    import types
-
-    if "segmentation_core.models.bundle" not in sys.modules:
-        module = types.ModuleType("segmentation_core.models.bundle")
-
-        class BundleError(ValueError):
-            pass
-
-        class ModelBundle:
-            @staticmethod
-            def load(path: Path) -> None:
-                try:
-                    card = json.loads((Path(path) / "model.json").read_text())
-                    card["arch"]
-                except (ValueError, KeyError) as exc:
-                    raise BundleError(f"bad model.json: {exc}") from exc
-
-        module.BundleError, module.ModelBundle = BundleError, ModelBundle
-        sys.modules["segmentation_core.models.bundle"] = module
-    folder.mkdir(parents=True)
-    (folder / "model.json").write_text(json.dumps({"arch": {"base": 2}, "seed": seed}))
-    (folder / "weights.pt").write_bytes(bytes([seed]) * 16)
-    return folder
+    """A tiny loadable bundle whose weights depend on ``seed``."""
+    return make_tiny_bundle(folder, seed=seed)
 
 
 @pytest.fixture
@@ -185,7 +163,11 @@ def test_import_refuses_bad_zips_and_changes_nothing(registry: ModelRegistry, tm
         (not_zip, "not a readable zip file"),
         (_zip(tmp_path / "foreign.zip", {"readme.txt": b"hello"}), "not a brats-viewer model"),
         (_zip(tmp_path / "slip.zip", {"../evil/model.json": b"{}"}), "unsafe path '../evil/model.json'"),
-        (_zip(tmp_path / "broken.zip", {**good, "model.json": b"{}"}), "cannot be loaded"),
+        (_zip(tmp_path / "broken.zip", {**good, "model.json": b"{}"}), "cannot be loaded.*missing keys"),
+        (
+            _zip(tmp_path / "weights.zip", {**good, "weights.pt": good["weights.pt"][:100]}),
+            "cannot read weights",
+        ),
         (tmp_path / "missing.zip", "no such file"),
     ]
     for path, message in cases:
