@@ -29,6 +29,8 @@ class RetrainRequest:
     device: str = "auto"
     resume: bool = False
     base_version: int | None = None
+    #: Names of cases in ``data_dir`` that must stay out of training (the registry's validation set).
+    val_cases: tuple[str, ...] = ()
 
     def command(self, executable: str | None = None, frozen: bool | None = None) -> list[str]:
         """The child's argv: the frozen app's ``--no-gui train`` or ``python -m segmentation_core train``."""
@@ -50,6 +52,8 @@ class RetrainRequest:
             self.device,
             "--json-progress",
         ]
+        if self.val_cases:
+            args += ["--val-cases", *self.val_cases]
         return head + args + (["--resume"] if self.resume else [])
 
     def write_record(self, status: str) -> None:
@@ -61,6 +65,7 @@ class RetrainRequest:
             "epochs": self.epochs,
             "device": self.device,
             "base_version": self.base_version,
+            "val_cases": list(self.val_cases),
             "status": status,
         }
         (self.out_dir / RUN_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
@@ -98,13 +103,31 @@ def resumable_run(runs_dir: Path) -> RetrainRequest | None:
                 device=record.get("device", "auto"),
                 resume=True,
                 base_version=record.get("base_version"),
+                val_cases=tuple(record.get("val_cases", ())),
             )
     return None
 
 
-def read_held_out(out_dir: Path, bundle: Path) -> list[Path] | None:
-    """Case folders the run held out for validation (from its recorded split), or None when unknown."""
-    return None
+def held_out_names(cases: list[Path], validation: list[Path] | None) -> tuple[str, ...]:
+    """Names of the validation cases found among ``cases`` (kept out of training), if any train remain."""
+    if not validation:
+        return ()
+    fixed = {Path(p).resolve() for p in validation}
+    names = tuple(sorted(case.name for case in cases if case.resolve() in fixed))
+    return names if len(names) < len(cases) else ()
+
+
+def read_held_out(bundle: Path) -> list[Path] | None:
+    """Case folders the run held out for validation (``training.val_cases`` in model.json), or None."""
+    from segmentation_core.io import CaseLoadError, find_cases
+
+    try:
+        training = json.loads((bundle / "model.json").read_text(encoding="utf-8")).get("training", {})
+        names, data = set(training["val_cases"]), Path(training["data"])
+        found = [case for case in find_cases(data) if case.name in names]
+    except (OSError, ValueError, KeyError, TypeError, CaseLoadError):
+        return None
+    return found or None
 
 
 def parse_progress_line(line: str) -> dict[str, Any] | None:
@@ -126,8 +149,11 @@ def _number(value: Any) -> float | None:
 
 
 def _validation_metrics(event: dict[str, Any]) -> dict[str, dict[str, float]] | None:
+    """Per-region validation metrics of an event: ``val`` (or similar) itself or its ``mean`` entry."""
     for key in ("val", "validation", "val_metrics", "metrics"):
         value = event.get(key)
+        if isinstance(value, dict) and isinstance(value.get("mean"), dict):
+            value = value["mean"]
         if isinstance(value, dict) and any(region in value for region in REGIONS):
             return {r: value[r] for r in REGIONS if isinstance(value.get(r), dict)}
     return None

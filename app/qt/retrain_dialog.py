@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from app.jobs.retrain import (
     RetrainRequest,
     TrainingHistory,
+    held_out_names,
     new_run_dir,
     parse_progress_line,
     read_held_out,
@@ -58,14 +59,14 @@ def find_run_bundle(out_dir: Path, history: TrainingHistory) -> Path:
     raise RegistryError(f"{out_dir}: the training run finished but wrote no model bundle (no model.json)")
 
 
-def count_cases(folder: Path) -> int:
-    """Number of cases under ``folder`` that the core I/O recognises (0 when none or missing)."""
+def list_cases(folder: Path) -> list[Path]:
+    """Cases under ``folder`` that the core I/O recognises (empty when none or missing)."""
     from segmentation_core.io import CaseLoadError, find_cases
 
     try:
-        return len(find_cases(folder))
+        return find_cases(folder)
     except CaseLoadError:
-        return 0
+        return []
 
 
 class RetrainDialog(QDialog):
@@ -180,8 +181,10 @@ class RetrainDialog(QDialog):
     def start(self) -> None:
         """Start a new run with the chosen settings."""
         data = Path(self.data_edit.text()).expanduser()
-        self._data_size = count_cases(data)
-        if self._data_size == 0:
+        cases = list_cases(data)
+        held_out = held_out_names(cases, self.registry.validation_cases())
+        self._data_size = len(cases) - len(held_out)
+        if not cases:
             self.status_label.setText(
                 f"{data}: no cases with labels found. Use File ▸ Export with “add to my training set”, "
                 "or choose a folder of cases (one folder per case, BraTS file names, with *_seg)."
@@ -195,6 +198,7 @@ class RetrainDialog(QDialog):
             epochs=self.epochs_spin.value(),
             device=self.device_combo.currentText(),
             base_version=base,
+            val_cases=held_out,
         )
         self._launch(request)
 
@@ -204,7 +208,7 @@ class RetrainDialog(QDialog):
         if request is None:
             self.status_label.setText("No cancelled run with a checkpoint to resume.")
             return
-        self._data_size = count_cases(request.data_dir)
+        self._data_size = len(list_cases(request.data_dir)) - len(request.val_cases)
         self._launch(request)
 
     def _launch(self, request: RetrainRequest) -> None:
@@ -346,7 +350,7 @@ class RetrainDialog(QDialog):
                 bundle,
                 base_version=request.base_version,
                 data_size=self._data_size or None,
-                validation_cases=read_held_out(request.out_dir, bundle),
+                validation_cases=read_held_out(bundle),
             )
         except (RegistryError, OSError) as exc:
             request.write_record("failed")

@@ -21,3 +21,19 @@ def check_bundle(folder: Path) -> None:
         ModelBundle.load(folder).load_network("cpu")
     except (BundleError, OSError, ValueError, KeyError, RuntimeError) as exc:
         raise RegistryError(f"{folder}: the model bundle cannot be loaded: {exc}") from exc
+
+
+def bundle_files(folder: Path) -> list[Path]:
+    """The files that make up the bundle in ``folder``: model.json, its weights and top-level *.md notes.
+
+    A training run's output folder also holds checkpoints and caches; those are not part of the bundle.
+    """
+    from segmentation_core.models.bundle import BundleError, ModelBundle
+
+    folder = Path(folder)
+    try:
+        weights = folder / ModelBundle.load(folder).weights
+    except BundleError as exc:
+        raise RegistryError(f"{folder}: the model bundle cannot be loaded: {exc}") from exc
+    notes = sorted(p for p in folder.glob("*.md") if p.is_file())
+    return [folder / "model.json", weights, *notes]

@@ -21,7 +21,7 @@ from typing import Any
 
 from segmentation_core.registry import paths
 from segmentation_core.registry.atomic import staging_dir, write_json
-from segmentation_core.registry.bundle_check import check_bundle
+from segmentation_core.registry.bundle_check import bundle_files, check_bundle
 from segmentation_core.registry.errors import RegistryError
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,8 @@ class ModelRegistry:
         state = self._load()
         staged = staging_dir(self.dir, "register")
         try:
-            shutil.copytree(bundle_dir, staged, dirs_exist_ok=True)
+            for path in bundle_files(bundle_dir):
+                shutil.copy2(path, staged / path.name)
             return self._commit_staged(staged, state, base_version, data_size, source, note, validation_cases)
         finally:
             shutil.rmtree(staged, ignore_errors=True)

@@ -61,12 +61,17 @@ def test_active_bundle_path_uses_the_user_registry(tmp_path: Path, monkeypatch: 
 
 def test_register_activate_roll_back(registry: ModelRegistry, tmp_path: Path) -> None:
     run = make_bundle(tmp_path / "run1", seed=2)
+    bundle_files = snapshot(run)
+    (run / "MODEL_CARD.md").write_text("# card")
+    (run / "last.pt").write_bytes(b"checkpoint")  # a run folder also holds checkpoints and caches
+    (run / "cache").mkdir()
+    (run / "cache" / "c.npy").write_bytes(b"x")
     v2 = registry.register(
         run, base_version=1, data_size=3, validation_cases=[tmp_path / "a", tmp_path / "b"]
     )
     assert v2.number == 2 and v2.base_version == 1 and v2.data_size == 3 and v2.source == "trained"
     assert v2.path == registry.dir / "versions" / "2"
-    assert snapshot(v2.path) == snapshot(run)
+    assert snapshot(v2.path) == {**bundle_files, "MODEL_CARD.md": b"# card"}
     assert v2.card == json.loads((run / "model.json").read_text())
     assert registry.active_version == 1  # registering does not activate
     assert registry.validation_cases() == [tmp_path / "a", tmp_path / "b"]

@@ -50,7 +50,7 @@ def test_run_draws_progress_and_registers_version_two(qtbot, setup) -> None:
     version = registry.version(2)
     assert (version.base_version, version.data_size, version.source) == (1, 2, "trained")
     assert registry.active_version == 1
-    assert [round(y, 4) for _, y in dialog.history.loss] == [0.6667, 0.5, 0.4, 0.3333, 0.2857, 0.25]
+    assert dialog.history.loss == [(1.0, 0.5), (2.0, 1 / 3), (3.0, 0.25)]
     assert [(x, round(y, 6)) for x, y in dialog.history.dice["ET"]] == [(1.0, 0.34), (2.0, 0.38), (3.0, 0.42)]
     assert dialog.bar.value() == 100
     assert "log: starting" in dialog.log_view.toPlainText()
@@ -80,7 +80,7 @@ def test_cancel_kills_a_stubborn_child_and_keeps_the_registry(qtbot, setup, monk
     assert snapshot(registry.dir) == before
     out_dir = dialog.request.out_dir
     assert json.loads((out_dir / "retrain-run.json").read_text())["status"] == "cancelled"
-    checkpoint_epoch = json.loads((out_dir / "checkpoints" / "last.pt").read_text())["epoch"]
+    checkpoint_epoch = json.loads((out_dir / "last.pt").read_text())["epoch"]
     assert checkpoint_epoch >= 1
     assert dialog.resume_button.isEnabled()
     assert "Resume last run" in dialog.status_label.text()
@@ -91,8 +91,22 @@ def test_cancel_kills_a_stubborn_child_and_keeps_the_registry(qtbot, setup, monk
         dialog.resume()
         assert dialog.request.resume and dialog.request.out_dir == out_dir
     assert finished.args == ["registered"]
-    assert dialog.history.loss[0][0] == checkpoint_epoch + 0.5  # continued after the checkpoint
+    assert dialog.history.loss[0][0] == checkpoint_epoch + 1  # continued after the checkpoint
     assert registry.version(2).base_version == 1
+    assert sorted(p.name for p in registry.bundle_path(2).iterdir()) == ["model.json", "weights.pt"]
+
+
+def test_fixed_validation_cases_in_the_data_stay_out_of_training(qtbot, setup) -> None:
+    registry, script = setup
+    library = registry.dir.parent / "training-library"
+    registry.set_validation_cases([library / "P2"])
+    dialog = make_dialog(qtbot, registry, script, epochs=1)
+    with qtbot.waitSignal(dialog.run_finished, timeout=30000):
+        dialog.start()
+    assert dialog.request.val_cases == ("P2",)
+    assert dialog.request.command()[-2:] == ["--val-cases", "P2"]
+    assert registry.version(2).data_size == 1
+    assert registry.validation_cases() == [library / "P2"]
 
 
 def test_failed_run_adds_no_version(qtbot, setup, tmp_path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,10 +12,14 @@ import pytest
 from app.jobs.retrain import (
     RetrainRequest,
     TrainingHistory,
+    held_out_names,
     new_run_dir,
     parse_progress_line,
+    read_held_out,
     resumable_run,
 )
+from tests.core.io_fixtures import write_brats_case
+from tests.core.model_fixtures import make_tiny_bundle
 
 #: A stand-in for ``brats-seg train --json-progress``: same arguments, same JSON-lines protocol.
 #: FAKE_EPOCH_S sets the time per epoch; FAKE_IGNORE_TERM=1 makes it ignore SIGTERM (to test kill).
@@ -26,31 +31,34 @@ p = argparse.ArgumentParser()
 for name in ("--init", "--data", "--out", "--device"):
     p.add_argument(name)
 p.add_argument("--epochs", type=int)
+p.add_argument("--val-cases", nargs="+", default=[])
 p.add_argument("--json-progress", action="store_true")
 p.add_argument("--resume", action="store_true")
 a = p.parse_args(sys.argv[1:])
 if os.environ.get("FAKE_IGNORE_TERM") == "1":
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 out = Path(a.out)
-ckpt = out / "checkpoints" / "last.pt"
-ckpt.parent.mkdir(parents=True, exist_ok=True)
-start = json.loads(ckpt.read_text())["epoch"] if a.resume and ckpt.exists() else 0
+out.mkdir(parents=True, exist_ok=True)
+ckpt = out / "last.pt"
 delay = float(os.environ.get("FAKE_EPOCH_S", "0.02"))
-def emit(**event):
-    print(json.dumps(event), flush=True)
+def emit(event, **fields):
+    print(json.dumps({"event": event, "time": time.time(), **fields}), flush=True)
 print("log: starting", flush=True)
+start = 0
+if a.resume:
+    start = json.loads(ckpt.read_text())["epoch"]
+    emit("resumed", iteration=2 * start, checkpoint=str(ckpt))
+emit("start", train_cases=[], val_cases=a.val_cases, iterations=2 * a.epochs, start_iteration=2 * start)
 for epoch in range(start + 1, a.epochs + 1):
-    for step in (1, 2):
-        time.sleep(delay / 2)
-        emit(event="step", epoch=epoch, epochs=a.epochs, step=step, steps=2, loss=1.0 / (epoch + step / 2),
-             lr=0.01, eta_s=(a.epochs - epoch) * delay)
+    time.sleep(delay)
     ckpt.write_text(json.dumps({"epoch": epoch}))
-    emit(event="validation", epoch=epoch, epochs=a.epochs, checkpoint=str(ckpt),
-         val={"WT": {"dice": 0.5 + 0.04 * epoch, "hd95": 9.0}, "TC": {"dice": 0.4 + 0.04 * epoch, "hd95": 9.0},
-              "ET": {"dice": 0.3 + 0.04 * epoch, "hd95": 9.0}})
-bundle = out / "bundle"
-shutil.copytree(a.init, bundle)
-emit(event="done", epoch=a.epochs, epochs=a.epochs, bundle=str(bundle))
+    mean = {r: {"dice": d + 0.04 * epoch, "hd95": 9.0} for r, d in (("WT", 0.5), ("TC", 0.4), ("ET", 0.3))}
+    emit("epoch", epoch=epoch, step=2 * epoch, loss=1.0 / (epoch + 1), lr=0.01,
+         eta_s=(a.epochs - epoch) * delay, val={"cases": {}, "mean": mean}, checkpoint=str(ckpt))
+for name in ("model.json", "weights.pt"):
+    shutil.copy(Path(a.init) / name, out / name)
+(out / "cache").mkdir(exist_ok=True)
+emit("done", bundle=str(out), iteration=2 * a.epochs)
 """
 
 
@@ -86,8 +94,8 @@ def test_command_line_from_source_and_frozen(tmp_path: Path) -> None:
     assert req.command(executable="/app/brats-viewer", frozen=True) == [
         "/app/brats-viewer", "--no-gui", "train", *tail,
     ]  # fmt: skip
-    resumed = request(tmp_path, resume=True).command(executable="/py", frozen=False)
-    assert resumed[-2:] == ["--json-progress", "--resume"]
+    resumed = request(tmp_path, resume=True, val_cases=("A", "B")).command(executable="/py", frozen=False)
+    assert resumed[-5:] == ["--json-progress", "--val-cases", "A", "B", "--resume"]
     assert request(tmp_path).command()[:2] == [sys.executable, "-m"]
 
 
@@ -108,12 +116,34 @@ def test_history_accumulates_loss_dice_eta_and_checkpoint() -> None:
         {"epoch": 2, "val": {"WT": {"dice": 0.8}, "TC": {"dice": 0.6}, "ET": {"dice": float("nan")}}}
     )
     history.feed({"epoch": 2, "checkpoint": "/r/last.pt", "loss": True})
+    history.feed(
+        {"epoch": 3, "val": {"cases": {"A": {}}, "mean": {"WT": {"dice": 0.9}, "ET": {"dice": 0.1}}}}
+    )
     assert history.loss == [(0.25, 0.9), (1.0, 0.7), (2.0, 0.6)]
-    assert history.dice == {"WT": [(2.0, 0.8)], "TC": [(2.0, 0.6)], "ET": []}
+    assert history.dice == {"WT": [(2.0, 0.8), (3.0, 0.9)], "TC": [(2.0, 0.6)], "ET": [(3.0, 0.1)]}
     assert history.eta_s == 0.0
     assert history.checkpoint == "/r/last.pt"
-    assert history.fraction == 0.5
-    assert history.events == 5
+    assert history.fraction == 0.75
+    assert history.events == 6
+
+
+def test_held_out_names_keep_the_validation_set_out_of_training(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    cases = [lib / "A", lib / "B", lib / "C"]
+    assert held_out_names(cases, None) == ()
+    assert held_out_names(cases, [lib / "C", lib / "A", tmp_path / "elsewhere" / "B"]) == ("A", "C")
+    assert held_out_names(cases, cases) == ()  # nothing would be left to train on
+
+
+def test_read_held_out_from_the_run_bundle(tmp_path: Path) -> None:
+    for name in ("P1", "P2", "P3"):
+        write_brats_case(tmp_path / "lib" / name, shape=(8, 8, 8), case_id=name)
+    bundle = make_tiny_bundle(tmp_path / "run")
+    card = json.loads((bundle / "model.json").read_text())
+    card["training"] = {"data": str(tmp_path / "lib"), "val_cases": ["P3", "P1"]}
+    (bundle / "model.json").write_text(json.dumps(card))
+    assert read_held_out(bundle) == [tmp_path / "lib" / "P1", tmp_path / "lib" / "P3"]
+    assert read_held_out(make_tiny_bundle(tmp_path / "plain")) is None
 
 
 def test_new_run_dir_never_reuses_a_folder(tmp_path: Path) -> None:
@@ -131,42 +161,39 @@ def test_resumable_run_finds_the_newest_cancelled_run_with_a_checkpoint(tmp_path
         ("20260102-000000", "cancelled", False),
         ("20260103-000000", "registered", True),
     ):
-        req = RetrainRequest(tmp_path / "lib", tmp_path / "init", runs / name, 5, "cpu", base_version=2)
+        req = RetrainRequest(
+            tmp_path / "lib", tmp_path / "init", runs / name, 5, "cpu", base_version=2, val_cases=("V",)
+        )
         req.write_record(status)
         if has_ckpt:
             (runs / name / "last.pt").write_bytes(b"x")
     found = resumable_run(runs)
     assert found == RetrainRequest(
-        tmp_path / "lib", tmp_path / "init", runs / "20260101-000000", 5, "cpu", resume=True, base_version=2
+        tmp_path / "lib", tmp_path / "init", runs / "20260101-000000", 5, "cpu", True, 2, ("V",)
     )
 
 
 def test_fake_child_speaks_the_protocol_and_resumes(tmp_path: Path) -> None:
     """The stand-in child used by the GUI tests prints what TrainingHistory expects."""
-    init = tmp_path / "init"
-    init.mkdir()
-    (init / "model.json").write_text("{}")
+    init = make_tiny_bundle(tmp_path / "init")
     script = write_fake_child(tmp_path)
-    req = request(tmp_path)
-    out = subprocess.run(fake_command(script)(req), capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(fake_command(script)(request(tmp_path)), capture_output=True, text=True, check=True)
     history = TrainingHistory(epochs=3)
-    for line in out.splitlines():
+    for line in out.stdout.splitlines():
         if (event := parse_progress_line(line)) is not None:
             history.feed(event)
-    assert [round(y, 4) for _, y in history.loss] == [0.6667, 0.5, 0.4, 0.3333, 0.2857, 0.25]
-    assert history.dice["WT"] == [(1.0, 0.54), (2.0, 0.58), (3.0, 0.62)]
-    assert history.bundle == str(tmp_path / "run" / "bundle")
-    partial = RetrainRequest(tmp_path / "lib", init, tmp_path / "run2", 3, resume=True)
-    (partial.out_dir / "checkpoints").mkdir(parents=True)
-    (partial.out_dir / "checkpoints" / "last.pt").write_text('{"epoch": 2}')
+    assert history.loss == [(1.0, 0.5), (2.0, 1 / 3), (3.0, 0.25)]
+    assert [(x, round(y, 6)) for x, y in history.dice["WT"]] == [(1.0, 0.54), (2.0, 0.58), (3.0, 0.62)]
+    assert history.bundle == str(tmp_path / "run")
+    partial = RetrainRequest(tmp_path / "lib", init, tmp_path / "run2", 3, resume=True, val_cases=("A",))
+    partial.out_dir.mkdir()
+    (partial.out_dir / "last.pt").write_text('{"epoch": 2}')
     resumed = subprocess.run(fake_command(script)(partial), capture_output=True, text=True, check=True).stdout
     events = [e for line in resumed.splitlines() if (e := parse_progress_line(line)) is not None]
-    assert [(e["event"], e["epoch"]) for e in events] == [
-        ("step", 3),
-        ("step", 3),
-        ("validation", 3),
-        ("done", 3),
-    ]
+    assert [(e["event"], e.get("epoch")) for e in events] == [
+        ("resumed", None), ("start", None), ("epoch", 3), ("done", None),
+    ]  # fmt: skip
+    assert events[1]["val_cases"] == ["A"]
 
 
 def test_real_cli_is_reachable() -> None:
