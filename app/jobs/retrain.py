@@ -31,6 +31,8 @@ class RetrainRequest:
     base_version: int | None = None
     #: Names of cases in ``data_dir`` that must stay out of training (the registry's validation set).
     val_cases: tuple[str, ...] = ()
+    #: Further ``brats-seg train`` options (e.g. ``("--iterations-per-epoch", "20")``).
+    extra_args: tuple[str, ...] = ()
 
     def command(self, executable: str | None = None, frozen: bool | None = None) -> list[str]:
         """The child's argv: the frozen app's ``--no-gui train`` or ``python -m segmentation_core train``."""
@@ -54,6 +56,7 @@ class RetrainRequest:
         ]
         if self.val_cases:
             args += ["--val-cases", *self.val_cases]
+        args += list(self.extra_args)
         return head + args + (["--resume"] if self.resume else [])
 
     def write_record(self, status: str) -> None:
@@ -66,6 +69,7 @@ class RetrainRequest:
             "device": self.device,
             "base_version": self.base_version,
             "val_cases": list(self.val_cases),
+            "extra_args": list(self.extra_args),
             "status": status,
         }
         (self.out_dir / RUN_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
@@ -104,6 +108,7 @@ def resumable_run(runs_dir: Path) -> RetrainRequest | None:
                 resume=True,
                 base_version=record.get("base_version"),
                 val_cases=tuple(record.get("val_cases", ())),
+                extra_args=tuple(record.get("extra_args", ())),
             )
     return None
 

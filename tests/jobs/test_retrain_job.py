@@ -96,6 +96,10 @@ def test_command_line_from_source_and_frozen(tmp_path: Path) -> None:
     ]  # fmt: skip
     resumed = request(tmp_path, resume=True, val_cases=("A", "B")).command(executable="/py", frozen=False)
     assert resumed[-5:] == ["--json-progress", "--val-cases", "A", "B", "--resume"]
+    extra = request(tmp_path, extra_args=("--iterations-per-epoch", "2")).command(
+        executable="/py", frozen=False
+    )
+    assert extra[-3:] == ["--json-progress", "--iterations-per-epoch", "2"]
     assert request(tmp_path).command()[:2] == [sys.executable, "-m"]
 
 
