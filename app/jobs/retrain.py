@@ -16,6 +16,8 @@ from typing import Any
 
 REGIONS = ("WT", "TC", "ET")
 RUN_RECORD = "retrain-run.json"
+#: The resumable checkpoint ``brats-seg train`` keeps in its output folder (``--resume`` continues it).
+CHECKPOINT = "last.pt"
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def new_run_dir(runs_dir: Path) -> Path:
 
 
 def resumable_run(runs_dir: Path) -> RetrainRequest | None:
-    """The newest cancelled or failed run that left a checkpoint, as a request with ``resume=True``."""
+    """The newest cancelled or failed run that left its checkpoint, as a request with ``resume=True``."""
     if not runs_dir.is_dir():
         return None
     for folder in sorted((p for p in runs_dir.iterdir() if p.is_dir()), reverse=True):
@@ -98,7 +100,7 @@ def resumable_run(runs_dir: Path) -> RetrainRequest | None:
             record = json.loads(record_file.read_text(encoding="utf-8"))
         except ValueError:
             continue
-        if record.get("status") in {"cancelled", "failed"} and any(folder.rglob("*.pt")):
+        if record.get("status") in {"cancelled", "failed"} and (folder / CHECKPOINT).is_file():
             return RetrainRequest(
                 data_dir=Path(record["data_dir"]),
                 init_bundle=Path(record["init_bundle"]),

@@ -171,6 +171,9 @@ def test_resumable_run_finds_the_newest_cancelled_run_with_a_checkpoint(tmp_path
         req.write_record(status)
         if has_ckpt:
             (runs / name / "last.pt").write_bytes(b"x")
+        else:  # bundle weights from validation are not a resumable checkpoint
+            (runs / name / "best").mkdir()
+            (runs / name / "best" / "weights.pt").write_bytes(b"x")
     found = resumable_run(runs)
     assert found == RetrainRequest(
         tmp_path / "lib", tmp_path / "init", runs / "20260101-000000", 5, "cpu", True, 2, ("V",)
