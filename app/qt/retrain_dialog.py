@@ -83,6 +83,7 @@ class RetrainDialog(QDialog):
         runs: Path | None = None,
         command: Callable[[RetrainRequest], list[str]] = RetrainRequest.command,
         evaluate: bool = True,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Fine-tune on my corrected cases")
@@ -90,6 +91,7 @@ class RetrainDialog(QDialog):
         self.runs = runs or runs_dir()
         self._command = command
         self._evaluate = evaluate
+        self._extra_args = extra_args
         self.process: QProcess | None = None
         self.request: RetrainRequest | None = None
         self.history = TrainingHistory()
@@ -199,6 +201,7 @@ class RetrainDialog(QDialog):
             device=self.device_combo.currentText(),
             base_version=base,
             val_cases=held_out,
+            extra_args=self._extra_args,
         )
         self._launch(request)
 

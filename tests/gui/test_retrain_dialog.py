@@ -163,3 +163,30 @@ def test_screenshot_shows_the_live_plot(qtbot, setup, tmp_path) -> None:
     folder = Path(os.environ.get("SCREENSHOT_DIR", tmp_path))
     folder.mkdir(parents=True, exist_ok=True)
     assert dialog.grab().save(str(folder / "retrain-dialog.png"))
+
+
+def test_cancel_with_the_real_training_cli(qtbot, setup) -> None:
+    """The real ``brats-seg train`` child: gone within 5 s of Cancel, registry unchanged, resumable."""
+    pytest.importorskip("segmentation_core.training", reason="the training pipeline has not landed")
+    from app.qt.retrain_dialog import RetrainDialog
+
+    registry, _ = setup
+    before = snapshot(registry.dir) if registry.dir.exists() else {}
+    dialog = RetrainDialog(
+        registry, evaluate=False, extra_args=("--iterations-per-epoch", "1", "--val-every", "0")
+    )
+    qtbot.addWidget(dialog)
+    dialog.epochs_spin.setValue(1000)
+    dialog.device_combo.setCurrentText("cpu")
+    dialog.start()
+    assert dialog.request.command()[1:4] == ["-m", "segmentation_core", "train"]
+    qtbot.waitUntil(lambda: dialog.history.epoch >= 1, timeout=60000)
+    pid = dialog.process.processId()
+    with qtbot.waitSignal(dialog.run_finished, timeout=5000) as finished:
+        dialog.cancel()
+    assert finished.args == ["cancelled"]
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert (snapshot(registry.dir) if registry.dir.exists() else {}) == before
+    assert (dialog.request.out_dir / "last.pt").is_file()
+    assert dialog.resume_button.isEnabled()
