@@ -50,6 +50,8 @@ def lesion_wise(
     pred, ref = np.asarray(pred), np.asarray(ref)
     if pred.shape != ref.shape or pred.ndim != 3:
         raise ValueError(f"prediction and reference must be 3-D of one shape: {pred.shape} vs {ref.shape}")
+    if dilation < 1:
+        raise ValueError(f"dilation must be at least 1 voxel, got {dilation}")
     pred_mask, ref_mask = region_mask(pred, region), region_mask(ref, region)
     box = bounding_box(pred_mask | ref_mask, pad=dilation + 1)
     if box is None:
