@@ -55,7 +55,9 @@ class UNet3D(nn.Module):
         self.decoders = nn.ModuleList(
             ConvBlock(2 * widths[level], widths[level]) for level in range(depth - 1)
         )
-        self.heads = nn.ModuleList(nn.Conv3d(widths[level], out_channels, 1) for level in range(depth - 1))
+        # heads[0] is the output; lower-resolution heads exist only for deep supervision
+        head_levels = range(depth - 1) if deep_supervision else range(1)
+        self.heads = nn.ModuleList(nn.Conv3d(widths[level], out_channels, 1) for level in head_levels)
 
     @property
     def divisor(self) -> int:

@@ -1,0 +1,147 @@
+"""Training data: cases preprocessed once (crop, z-score, resample, region targets) and cached as .npy.
+
+Epochs then read memory-mapped arrays instead of decoding NIfTI again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from segmentation_core.io import load_case
+from segmentation_core.labels import region_mask
+from segmentation_core.types import Case
+
+logger = logging.getLogger(__name__)
+
+REGIONS = ("WT", "TC", "ET")
+CACHE_VERSION = 1
+
+
+class DatasetError(ValueError):
+    """The training data cannot be used (no labels, unknown values, too few cases...)."""
+
+
+@dataclass(frozen=True)
+class CachedCase:
+    """One preprocessed case on disk: image (C,X,Y,Z) float16 and region targets (3,X,Y,Z) uint8 0/255."""
+
+    case_id: str
+    image_path: Path
+    target_path: Path
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.load(self.image_path, mmap_mode="r"), np.load(self.target_path, mmap_mode="r")
+
+
+def brain_bbox(channels: np.ndarray, margin: int = 0) -> tuple[slice, slice, slice]:
+    """Bounding box of voxels non-zero in any channel (C,X,Y,Z), grown by ``margin`` voxels."""
+    nonzero = np.any(channels != 0, axis=0)
+    if not nonzero.any():
+        return tuple(slice(0, s) for s in nonzero.shape)  # type: ignore[return-value]
+    box = []
+    for axis in range(3):
+        other = tuple(a for a in range(3) if a != axis)
+        hits = np.flatnonzero(nonzero.any(axis=other))
+        box.append(slice(max(0, hits[0] - margin), min(nonzero.shape[axis], hits[-1] + 1 + margin)))
+    return tuple(box)  # type: ignore[return-value]
+
+
+def zscore_nonzero(channels: np.ndarray) -> np.ndarray:
+    """Per-channel z-score over non-zero voxels; zero (background) voxels stay 0."""
+    out = np.zeros(channels.shape, dtype=np.float32)
+    for c, channel in enumerate(channels):
+        mask = channel != 0
+        if mask.any():
+            values = channel[mask].astype(np.float64)
+            std = values.std()
+            out[c][mask] = (values - values.mean()) / (std if std > 0 else 1.0)
+    return out
+
+
+def resampled_shape(
+    shape: tuple[int, ...], spacing: tuple[float, ...], target: tuple[float, ...]
+) -> tuple[int, ...]:
+    return tuple(max(1, int(round(n * s / t))) for n, s, t in zip(shape, spacing, target))
+
+
+def resample(array: np.ndarray, size: tuple[int, ...]) -> np.ndarray:
+    """Trilinear resampling of a (C,X,Y,Z) float array to spatial ``size``."""
+    if tuple(array.shape[1:]) == tuple(size):
+        return array.astype(np.float32, copy=False)
+    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))[None]
+    return F.interpolate(tensor, size=size, mode="trilinear", align_corners=False)[0].numpy()
+
+
+def region_targets(internal: np.ndarray) -> np.ndarray:
+    """(3,X,Y,Z) float32 masks of WT, TC, ET from an internal label map."""
+    return np.stack([region_mask(internal, r) for r in REGIONS]).astype(np.float32)
+
+
+def prepare_case(
+    case: Case, channels: tuple[str, ...], spacing: tuple[float, float, float] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(image float16 (C,X,Y,Z), targets uint8 (3,X,Y,Z) scaled 0..255) ready for patch sampling."""
+    if case.labels is None:
+        raise DatasetError(f"case {case.case_id!r} has no reference labels (_seg file); training needs them")
+    image = np.stack([case.channels[name].array for name in channels])
+    box = brain_bbox(image, margin=2)
+    image = zscore_nonzero(image[(slice(None), *box)])
+    targets = region_targets(np.asarray(case.labels.array)[box])
+    if spacing is not None:
+        size = resampled_shape(image.shape[1:], case.spacing, spacing)
+        image = resample(image, size)
+        targets = resample(targets, size)
+    return image.astype(np.float16), np.clip(np.round(targets * 255), 0, 255).astype(np.uint8)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(case_dirs: list[Path]) -> dict:
+    """Case ids and SHA-256 of every file: identifies exactly which data a model saw."""
+    return {
+        Path(d).name: {p.name: file_sha256(p) for p in sorted(Path(d).iterdir()) if p.is_file()}
+        if Path(d).is_dir()
+        else {Path(d).name: file_sha256(Path(d))}
+        for d in case_dirs
+    }
+
+
+def build_cache(
+    case_dirs: list[Path],
+    cache_dir: Path,
+    channels: tuple[str, ...],
+    spacing: tuple[float, float, float] | None,
+) -> list[CachedCase]:
+    """Preprocess every case once into ``cache_dir`` (reused when the settings are unchanged)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    settings = {"version": CACHE_VERSION, "channels": list(channels), "spacing": spacing}
+    cached = []
+    for case_dir in case_dirs:
+        case_id = Path(case_dir).name.removesuffix(".gz").removesuffix(".nii")
+        image_path, target_path = cache_dir / f"{case_id}_image.npy", cache_dir / f"{case_id}_target.npy"
+        meta_path = cache_dir / f"{case_id}.json"
+        if not (
+            meta_path.is_file() and json.loads(meta_path.read_text()) == settings and target_path.is_file()
+        ):
+            case = load_case(case_dir)
+            image, targets = prepare_case(case, channels, spacing)
+            np.save(image_path, image)
+            np.save(target_path, targets)
+            meta_path.write_text(json.dumps(settings))
+            logger.info("cached %s: %s", case_id, image.shape)
+        cached.append(CachedCase(case_id, image_path, target_path))
+    return cached

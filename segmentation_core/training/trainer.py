@@ -1,0 +1,259 @@
+"""The training loop: region-based U-Net training with checkpoints, exact resume and validation."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from segmentation_core.io import find_cases
+from segmentation_core.models.bundle import ModelBundle
+from segmentation_core.training import distributed
+from segmentation_core.training.batches import BatchDataset
+from segmentation_core.training.config import TrainConfig
+from segmentation_core.training.data import DatasetError, build_cache, fingerprint
+from segmentation_core.training.losses import deep_supervision_loss, region_loss
+from segmentation_core.training.progress import ProgressReporter
+from segmentation_core.training.sampling import PatchSampler
+from segmentation_core.types import CancelToken
+
+logger = logging.getLogger(__name__)
+
+LAST = "last.pt"
+
+
+def split_cases(case_dirs: list[Path], config: TrainConfig) -> tuple[list[Path], list[Path]]:
+    """(training, validation) case folders: the explicit list, or a seeded random hold-out."""
+    if len(case_dirs) < 2:
+        raise DatasetError(
+            f"{config.data}: found {len(case_dirs)} case(s); training needs at least 2 (one is held out to validate)"
+        )
+    if config.val_cases:
+        names = {Path(p).name: p for p in case_dirs}
+        missing = sorted(set(config.val_cases) - set(names))
+        if missing:
+            raise DatasetError(f"{config.data}: validation cases not found: {missing}")
+        val = [names[n] for n in config.val_cases]
+    else:
+        order = sorted(case_dirs, key=lambda p: Path(p).name)
+        random.Random(config.seed).shuffle(order)
+        val = sorted(order[: max(1, math.ceil(config.val_fraction * len(order)))], key=lambda p: Path(p).name)
+    train = [p for p in case_dirs if p not in val]
+    if not train:
+        raise DatasetError(f"{config.data}: every case is a validation case; nothing left to train on")
+    return train, val
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class Trainer:
+    """Trains one model bundle from a folder of labelled cases (see ``TrainConfig``)."""
+
+    def __init__(self, config: TrainConfig, reporter: ProgressReporter | None = None) -> None:
+        self.config = config
+        self.reporter = reporter or ProgressReporter(json_lines=False)
+        self.out = Path(config.out)
+        self.rank, self.world = distributed.rank_and_world()
+        self.device = distributed.device_for_rank(resolve_device(config.device), self.rank)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        case_dirs = find_cases(Path(config.data))
+        self.train_cases, self.val_cases = split_cases(case_dirs, config)
+        self.base = ModelBundle.load(config.init) if config.init else None
+        self.bundle = self._describe()
+        torch.manual_seed(config.seed)  # the same initial weights for the same seed
+        self.network = (self.base.load_network() if self.base else self.bundle.build_network()).to(
+            self.device
+        )
+        self.total_iterations = config.epochs * config.iterations_per_epoch
+        self.optimizer = self._make_optimizer()
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda it: (1 - min(it, self.total_iterations - 1) / self.total_iterations) ** 0.9
+        )
+        self.iteration = 0
+        self.history: list[dict[str, Any]] = []
+        self.best: dict[str, Any] | None = None
+
+    def _describe(self) -> ModelBundle:
+        c = self.config
+        if self.base is not None:
+            arch, patch, spacing, channels = (
+                dict(self.base.architecture),
+                self.base.patch_size,
+                self.base.spacing,
+                self.base.channels,
+            )
+            arch["deep_supervision"] = c.deep_supervision
+        else:
+            arch = {"base_filters": c.base_filters, "depth": c.depth, "deep_supervision": c.deep_supervision}
+            patch, spacing, channels = tuple(c.patch_size), c.spacing, ("t1", "t1ce", "t2", "flair")
+        return ModelBundle(
+            name=c.name,
+            version=c.version,
+            architecture=arch,
+            channels=channels,
+            patch_size=patch,
+            spacing=spacing,
+        )
+
+    def _make_optimizer(self) -> torch.optim.Optimizer:
+        c = self.config
+        if c.optimizer == "adamw":
+            return torch.optim.AdamW(self.network.parameters(), lr=c.lr, weight_decay=c.weight_decay)
+        if c.optimizer == "sgd":
+            return torch.optim.SGD(
+                self.network.parameters(), lr=c.lr, momentum=0.99, nesterov=True, weight_decay=c.weight_decay
+            )
+        raise ValueError(f"unknown optimizer {c.optimizer!r}; choose adamw or sgd")
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def checkpoint_state(self) -> dict[str, Any]:
+        return {
+            "iteration": self.iteration,
+            "model": self.network.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "history": self.history,
+            "best": self.best,
+            "config": self.config.to_json(),
+        }
+
+    def save_checkpoint(self) -> Path:
+        path = self.out / LAST
+        tmp = path.with_suffix(".tmp")
+        torch.save(self.checkpoint_state(), tmp)
+        os.replace(tmp, path)
+        return path
+
+    def resume(self) -> None:
+        path = self.out / LAST
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no checkpoint to resume from")
+        state = torch.load(path, map_location=self.device, weights_only=False)
+        self.network.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.iteration = int(state["iteration"])
+        self.history = list(state["history"])
+        self.best = state["best"]
+        self.reporter.emit("resumed", iteration=self.iteration, checkpoint=str(path))
+
+    # -- training ------------------------------------------------------------------------------
+    def run(self, cancel: CancelToken | None = None, stop_after: int | None = None) -> Path:
+        """Train to the end (or ``stop_after`` iterations, for tests); returns the bundle folder."""
+        c = self.config
+        self.out.mkdir(parents=True, exist_ok=True)
+        cached = build_cache(self.train_cases, self.out / "cache", self.bundle.channels, self.bundle.spacing)
+        sampler = PatchSampler(cached, self.bundle.patch_size, c.foreground_fraction)
+        stop = self.total_iterations if stop_after is None else min(self.total_iterations, stop_after)
+        dataset = BatchDataset(sampler, c.batch_size, c.seed + 1000 * self.rank, self.iteration, stop)
+        loader = DataLoader(dataset, batch_size=None, shuffle=False, num_workers=c.workers)
+        network = distributed.wrap(self.network, self.device)
+        use_amp = self.device.type == "cuda"
+        scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+        self.reporter.emit(
+            "start",
+            train_cases=[Path(p).name for p in self.train_cases],
+            val_cases=[Path(p).name for p in self.val_cases],
+            iterations=self.total_iterations,
+            start_iteration=self.iteration,
+            device=str(self.device),
+        )
+        started, start_iteration, running = time.monotonic(), self.iteration, []
+        network.train()
+        for images, targets in loader:
+            if cancel is not None and cancel.cancelled:
+                break
+            images, targets = images.to(self.device), targets.to(self.device)
+            with torch.autocast(self.device.type, enabled=use_amp):
+                outputs = network(images)
+                loss = (
+                    deep_supervision_loss(outputs, targets, c.loss)
+                    if isinstance(outputs, list)
+                    else region_loss(outputs, targets, c.loss)
+                )
+            self.optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.network.parameters(), c.grad_clip)
+            scaler.step(self.optimizer)
+            scaler.update()
+            self.scheduler.step()
+            self.iteration += 1
+            running.append(loss.item())
+            if self.iteration % c.iterations_per_epoch == 0 or self.iteration == stop:
+                self._end_of_epoch(running, started, start_iteration)
+                running = []
+        return self.finish()
+
+    def _end_of_epoch(self, losses: list[float], started: float, start_iteration: int) -> None:
+        c = self.config
+        epoch = math.ceil(self.iteration / c.iterations_per_epoch)
+        elapsed = time.monotonic() - started
+        per_iteration = elapsed / max(1, self.iteration - start_iteration)
+        record: dict[str, Any] = {
+            "epoch": epoch,
+            "step": self.iteration,
+            "loss": float(np.mean(losses)) if losses else None,
+            "lr": self.optimizer.param_groups[0]["lr"],
+            "eta_s": round(per_iteration * (self.total_iterations - self.iteration), 1),
+        }
+        if self.rank == 0:
+            if c.val_every and (epoch % c.val_every == 0 or self.iteration == self.total_iterations):
+                record["val"] = self.validate()
+                mean_dice = float(np.mean([record["val"]["mean"][r]["dice"] for r in ("WT", "TC", "ET")]))
+                if self.best is None or mean_dice > self.best["mean_dice"]:
+                    self.best = {"mean_dice": mean_dice, "epoch": epoch, "metrics": record["val"]}
+                    self._write_bundle(self.out / "best", record["val"])
+            record["checkpoint"] = str(self.out / LAST)
+        self.history.append(record)  # before saving, so a resumed run has the full history
+        if self.rank == 0:
+            self.save_checkpoint()
+        self.reporter.emit("epoch", **record)
+
+    def validate(self) -> dict[str, Any]:
+        """Whole-case validation through the real inference engine; Dice/HD95 per case and region."""
+        from segmentation_core.training.validation import validate_cases
+
+        bundle = self._write_bundle(self.out / "current", None)
+        return validate_cases(ModelBundle.load(bundle), self.val_cases, device=str(self.device))
+
+    def _write_bundle(self, folder: Path, metrics: dict[str, Any] | None) -> Path:
+        bundle = self._describe()
+        bundle.architecture["deep_supervision"] = False
+        bundle.training = {
+            **self.config.to_json(),
+            "iterations_done": self.iteration,
+            "base_model": None if self.base is None else f"{self.base.name} v{self.base.version}",
+            "train_cases": [Path(p).name for p in self.train_cases],
+            "val_cases": [Path(p).name for p in self.val_cases],
+        }
+        bundle.data_fingerprint = fingerprint(self.train_cases)
+        bundle.validation_metrics = metrics or {}
+        keep = bundle.build_network().state_dict().keys()  # without the deep-supervision heads
+        state = {k: v for k, v in self.network.state_dict().items() if k in keep}
+        return bundle.save(folder, state)
+
+    def finish(self) -> Path:
+        """Write the output bundle: the best validated weights when there are any, else the last."""
+        if self.rank != 0:
+            return self.out
+        if self.best is not None and (self.out / "best" / "model.json").is_file():
+            best = ModelBundle.load(self.out / "best")
+            best.save(self.out, torch.load(self.out / "best" / best.weights, weights_only=True))
+        else:
+            self._write_bundle(self.out, None)
+        self.reporter.emit("done", bundle=str(self.out), iteration=self.iteration, best=self.best)
+        return self.out
