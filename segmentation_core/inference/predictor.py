@@ -1,0 +1,168 @@
+"""Whole-case prediction: preprocess, sliding window (with TTA and OOM fallbacks), labels on the case grid."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+from segmentation_core.inference.device import (
+    Attempt,
+    cpu_threads,
+    default_batch_size,
+    fallback_attempts,
+    is_out_of_memory,
+    release_memory,
+    resolve_device,
+)
+from segmentation_core.inference.postprocess import OFF, Postprocessing, postprocess, regions_to_labels
+from segmentation_core.inference.sliding_window import PatchPredictor, sliding_window
+from segmentation_core.inference.tta import mirror_set, mirrored
+from segmentation_core.models.bundle import ModelBundle
+from segmentation_core.models.unet import UNet3D
+from segmentation_core.preprocessing import preprocess
+from segmentation_core.types import CancelToken, Case, Progress
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """A segmentation on the case grid.
+
+    ``labels``: uint8 internal labels (0 bg, 1 NCR, 2 ED, 3 ET). ``probabilities``: float16
+    (3, X, Y, Z) WT/TC/ET probabilities when asked for. ``device`` is where the network ran and
+    ``fallback`` says which out-of-memory fallback was needed (None when none was).
+    """
+
+    labels: np.ndarray
+    probabilities: np.ndarray | None
+    device: str
+    fallback: str | None
+    seconds: float
+    model_version: str
+
+
+class Predictor:
+    """Runs a model bundle on cases. ``predict`` is a generator: Progress per batch, returns a Prediction.
+
+    ``tta``: False, True (8 mirrors) or a number of mirrors 1..8. ``postprocess``: True (default
+    clean-up), False, or a :class:`Postprocessing`. ``threads``: CPU threads (default: all cores).
+    """
+
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        device: str = "auto",
+        overlap: float = 0.5,
+        tta: bool | int = False,
+        batch_size: int | None = None,
+        postprocess: bool | Postprocessing = True,
+        threads: int | None = None,
+    ) -> None:
+        self.bundle = bundle
+        self.device = resolve_device(device)
+        self.overlap = overlap
+        self.mirrors = mirror_set(tta)
+        self.batch_size = batch_size or default_batch_size(self.device)
+        if isinstance(postprocess, Postprocessing):
+            self.postprocessing = postprocess
+        else:
+            self.postprocessing = Postprocessing() if postprocess else OFF
+        self.threads = cpu_threads(threads)
+        self._networks: dict[torch.device, UNet3D] = {}
+
+    def network(self, device: torch.device) -> UNet3D:
+        """The bundle's trained network on ``device`` (loaded once per device)."""
+        if device not in self._networks:
+            self._networks[device] = self.bundle.load_network().to(device)
+        return self._networks[device]
+
+    def patch_predictor(self, device: torch.device) -> PatchPredictor:
+        """Batch -> logits on ``device``: inference mode, fp16 autocast on CUDA, mirroring TTA."""
+        network = mirrored(self.network(device), self.mirrors)
+        autocast = device.type == "cuda"
+
+        def predict(batch: torch.Tensor) -> torch.Tensor:
+            with torch.inference_mode(), torch.autocast(device.type, torch.float16, enabled=autocast):
+                return network(batch).float()
+
+        return predict
+
+    def predict(
+        self, case: Case, cancel: CancelToken | None = None, want_probabilities: bool = False
+    ) -> Generator[Progress, None, Prediction]:
+        """Segment ``case``; yields Progress per patch batch; CancelledError within one batch of cancel."""
+        start = time.perf_counter()
+        if torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
+        prepared = preprocess(case, self.bundle.channels, self.bundle.spacing)
+
+        def run(attempt: Attempt) -> Generator[Progress, None, np.ndarray]:
+            return sliding_window(
+                prepared.image,
+                self.patch_predictor(attempt.device),
+                self.bundle.patch_size,
+                self.overlap,
+                attempt.batch_size,
+                cancel,
+                device=attempt.device,
+                stitch_device=attempt.stitch_device,
+            )
+
+        logits, attempt = yield from run_with_fallbacks(fallback_attempts(self.device, self.batch_size), run)
+        probabilities = prepared.restore(torch.sigmoid(torch.from_numpy(logits)))
+        del logits
+        labels = postprocess(regions_to_labels(probabilities), case.spacing, self.postprocessing)
+        seconds = time.perf_counter() - start
+        log.info("predicted %s on %s in %.1f s", case.case_id, attempt.device, seconds)
+        return Prediction(
+            labels=labels,
+            probabilities=probabilities.astype(np.float16) if want_probabilities else None,
+            device=attempt.device.type,
+            fallback=attempt.fallback,
+            seconds=seconds,
+            model_version=str(self.bundle.version),
+        )
+
+
+def run_with_fallbacks(
+    attempts: list[Attempt], run: Callable[[Attempt], Generator[Progress, None, T]]
+) -> Generator[Progress, None, tuple[T, Attempt]]:
+    """Run ``run(attempt)`` for each attempt in turn until one finishes without running out of memory."""
+    for attempt in attempts:
+        try:
+            result = yield from run(attempt)
+        except Exception as exc:
+            if attempt is attempts[-1] or not is_out_of_memory(exc):
+                raise
+            release_memory(attempt.device)
+            continue
+        if attempt.fallback:
+            log.warning("prediction needed a fallback: %s", attempt.fallback)
+        return result, attempt
+    raise ValueError("no attempts to run")
+
+
+def run_prediction(
+    predictor: Predictor,
+    case: Case,
+    cancel: CancelToken | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    want_probabilities: bool = False,
+) -> Prediction:
+    """Drain ``predictor.predict(case)``, passing each Progress to ``on_progress``; the Prediction."""
+    generator = predictor.predict(case, cancel=cancel, want_probabilities=want_probabilities)
+    while True:
+        try:
+            progress = next(generator)
+        except StopIteration as stop:
+            return stop.value
+        if on_progress is not None:
+            on_progress(progress)

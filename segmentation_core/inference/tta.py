@@ -1,0 +1,38 @@
+"""Mirroring test-time augmentation: average the network over flips of the spatial axes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import combinations
+
+import torch
+
+#: All 8 mirror combinations of the spatial axes (2, 3, 4) of a (B, C, X, Y, Z) batch, identity first.
+MIRRORS: tuple[tuple[int, ...], ...] = tuple(c for n in range(4) for c in combinations((2, 3, 4), n))
+
+
+def mirror_set(tta: bool | int) -> tuple[tuple[int, ...], ...]:
+    """``False`` -> identity only, ``True`` -> all 8 flips, an int n in 1..8 -> the first n."""
+    if isinstance(tta, bool):
+        return MIRRORS if tta else MIRRORS[:1]
+    if not 1 <= tta <= len(MIRRORS):
+        raise ValueError(f"tta must be a bool or a number of flips from 1 to 8, got {tta}")
+    return MIRRORS[:tta]
+
+
+def mirrored(
+    network: Callable[[torch.Tensor], torch.Tensor], mirrors: tuple[tuple[int, ...], ...]
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A predictor returning the mean of ``network`` over the flipped inputs (flipped back)."""
+    if mirrors == ((),):
+        return network
+
+    def predict(batch: torch.Tensor) -> torch.Tensor:
+        total = None
+        for axes in mirrors:
+            out = network(torch.flip(batch, axes) if axes else batch)
+            out = torch.flip(out, axes) if axes else out
+            total = out.float() if total is None else total + out.float()
+        return total / len(mirrors)
+
+    return predict
