@@ -1,0 +1,42 @@
+"""The segmentation job runs the real predictor on a case and honours cancellation."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.jobs.segment import SegmentRequest
+from segmentation_core.types import CancelledError, CancelToken
+from tests.core.io_fixtures import make_case
+from tests.core.model_fixtures import make_tiny_bundle
+
+
+def drain(generator):
+    seen = []
+    while True:
+        try:
+            seen.append(next(generator))
+        except StopIteration as stop:
+            return seen, stop.value
+
+
+def test_job_yields_progress_and_returns_labels_on_the_case_grid(tmp_path) -> None:
+    case = make_case((32, 32, 32))
+    request = SegmentRequest(case, make_tiny_bundle(tmp_path / "m"), device="cpu")
+    progress, prediction = drain(request.run(CancelToken()))
+    assert progress[0].message == "loading tiny-test-model v1"
+    assert progress[1].message == "running on CPU"
+    batches = [p for p in progress if p.total > 0]
+    assert batches[-1].done == batches[-1].total
+    assert prediction.labels.shape == (32, 32, 32)
+    assert set(prediction.labels.ravel().tolist()) <= {0, 1, 2, 3}
+    assert prediction.model_version == "1"
+
+
+def test_cancel_stops_the_job(tmp_path) -> None:
+    case = make_case((32, 32, 32))
+    token = CancelToken()
+    generator = SegmentRequest(case, make_tiny_bundle(tmp_path / "m"), device="cpu").run(token)
+    next(generator)
+    token.cancel()
+    with pytest.raises(CancelledError):
+        drain(generator)
