@@ -1,0 +1,89 @@
+"""What the viewer shows: the open case, its label layer, the cursor and the display settings.
+
+Qt-free (numpy + psygnal). Views listen to ``case_changed`` (a new case, or None), ``labels_changed``
+(the bounding box of label voxels to repaint; the whole grid after a replace), ``cursor.changed`` and
+``display.changed``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from psygnal import Signal
+
+from app.state.cursor import Cursor, Voxel
+from app.state.display_settings import DisplaySettings, WindowLevel, percentile_window
+from app.state.label_layer import LabelLayer, full_bbox
+from segmentation_core.types import SEQUENCES, Case
+
+
+class ViewerState:
+    """The single source of truth the slice views, the 3D view and the status bar read."""
+
+    case_changed = Signal(object)  # Case | None
+    labels_changed = Signal(tuple)  # bounding box (3 slices)
+
+    def __init__(self) -> None:
+        self.case: Case | None = None
+        self.labels: LabelLayer | None = None
+        self.cursor = Cursor()
+        self.display = DisplaySettings()
+
+    def set_case(self, case: Case | None) -> None:
+        """Show ``case`` (its ``_seg`` labels, or an empty label map): cursor to the centre, auto window."""
+        self._disconnect_labels()
+        self.case = case
+        if case is None:
+            self.labels = None
+        else:
+            initial = case.labels.array if case.labels is not None else np.zeros(case.shape, np.uint8)
+            self.labels = LabelLayer(initial, case.spacing)
+            self.labels.changed.connect(self.labels_changed.emit)
+            self.labels.replaced.connect(self._emit_all_labels)
+            self.display.set_all_window_levels(auto_window_levels(case))
+            self.cursor.reset(case.shape)
+        self.case_changed.emit(case)
+
+    def _disconnect_labels(self) -> None:
+        if self.labels is not None:
+            self.labels.changed.disconnect(self.labels_changed.emit)
+            self.labels.replaced.disconnect(self._emit_all_labels)
+
+    def _emit_all_labels(self) -> None:
+        if self.case is not None:
+            self.labels_changed.emit(full_bbox(self.case.shape))
+
+    # ---------------------------------------------------------------- reading
+    def image(self, sequence: str | None = None) -> np.ndarray:
+        """The voxel array of a sequence (the active one by default)."""
+        if self.case is None:
+            raise RuntimeError("no case is open")
+        return self.case.channels[sequence or self.display.sequence].array
+
+    def world_position(self, voxel: Voxel | None = None) -> tuple[float, float, float]:
+        """World (RAS+ mm) coordinates of a voxel centre (the cursor by default)."""
+        if self.case is None:
+            raise RuntimeError("no case is open")
+        ijk = np.array([*(voxel or self.cursor.position), 1.0])
+        return tuple(float(v) for v in (self.case.affine @ ijk)[:3])  # type: ignore[return-value]
+
+    def intensities(self, voxel: Voxel | None = None) -> dict[str, float]:
+        """Each sequence's value at a voxel (the cursor by default)."""
+        if self.case is None:
+            return {}
+        ijk = voxel or self.cursor.position
+        return {name: float(vol.array[ijk]) for name, vol in self.case.channels.items()}
+
+    def label_at(self, voxel: Voxel | None = None) -> int:
+        if self.labels is None:
+            return 0
+        return int(self.labels.data[voxel or self.cursor.position])
+
+    def auto_window(self, sequence: str | None = None, low: float = 1.0, high: float = 99.0) -> None:
+        """Window a sequence (the active one) to the ``low``-``high`` percentiles of its brain voxels."""
+        name = sequence or self.display.sequence
+        self.display.set_window_level(percentile_window(self.image(name), low, high), name)
+
+
+def auto_window_levels(case: Case) -> dict[str, WindowLevel]:
+    """The 1-99 % window of every sequence of a case."""
+    return {name: percentile_window(case.channels[name].array) for name in SEQUENCES if name in case.channels}
