@@ -1,0 +1,257 @@
+"""One slice view (axial, sagittal or coronal): a QImage composed by ``app.render`` plus crosshair and letters.
+
+Mouse: left click/drag moves the linked cursor, wheel or Page Up/Down changes the slice, Ctrl+wheel
+zooms, middle drag pans, right drag changes window (horizontal) and level (vertical). The image keeps
+its physical aspect ratio from the voxel spacing. No OpenGL: works on Qt's offscreen platform.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from app.render.orientation import PlaneLayout, plane_layout
+from app.render.slice_image import compose_slice
+from app.state.display_settings import WindowLevel
+from app.state.viewer_state import ViewerState
+
+CROSSHAIR_COLOUR = QColor(80, 160, 255, 200)
+LETTER_COLOUR = QColor(255, 200, 40)
+ZOOM_RANGE = (0.5, 20.0)
+ZOOM_STEP = 1.25
+#: Right-drag sensitivity: one pixel changes window or level by this fraction of the window at press.
+WINDOW_DRAG_FRACTION = 1.0 / 256.0
+
+#: Called with ("press" | "drag" | "release", voxel, keyboard modifiers) when a tool takes the left button.
+ToolHandler = Callable[[str, tuple[int, int, int], Qt.KeyboardModifier], None]
+
+
+class SliceView(QWidget):
+    """Shows one plane of the state's active sequence and labels through the cursor."""
+
+    def __init__(self, state: ViewerState, plane: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.plane = plane
+        self.setObjectName(f"view_{plane}")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(200, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.layout_: PlaneLayout | None = None
+        self.zoom = 1.0
+        self.pan = QPointF(0.0, 0.0)
+        #: When set (by an editing tool), the left button goes to it instead of moving the cursor.
+        self.tool_handler: ToolHandler | None = None
+        self._rgba: np.ndarray | None = None
+        self._qimage: QImage | None = None
+        self._image_slice: int | None = None
+        self._drag: tuple[Qt.MouseButton, QPointF, object] | None = None
+        state.case_changed.connect(self._on_case)
+        state.cursor.changed.connect(self._on_cursor)
+        state.display.changed.connect(self._on_display)
+        state.labels_changed.connect(self._on_labels)
+        self._on_case(state.case)
+
+    # ------------------------------------------------------------------ state -> view
+    def _on_case(self, _case: object) -> None:
+        self.zoom, self.pan = 1.0, QPointF(0.0, 0.0)
+        self._update_layout()
+
+    def _update_layout(self) -> None:
+        case = self.state.case
+        self.layout_ = (
+            None
+            if case is None
+            else plane_layout(self.plane, case.affine, case.shape, self.state.display.convention)
+        )
+        self._invalidate()
+
+    def _on_display(self, what: str) -> None:
+        if what == "convention":
+            self._update_layout()
+        else:
+            self._invalidate()
+
+    def _on_cursor(self, _voxel: tuple) -> None:
+        if self.layout_ is not None and self.slice_index != self._image_slice:
+            self._qimage = None
+        self.update()
+
+    def _on_labels(self, bbox: tuple) -> None:
+        if self.layout_ is None:
+            return
+        box = bbox[self.layout_.slice_axis]
+        if box.start <= self.slice_index < box.stop:
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._qimage = None
+        self.update()
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def slice_index(self) -> int:
+        assert self.layout_ is not None
+        return self.state.cursor.position[self.layout_.slice_axis]
+
+    def image_rect(self) -> QRectF:
+        """Where the slice image is drawn in widget pixels (aspect from spacing, zoom and pan)."""
+        if self.layout_ is None:
+            return QRectF()
+        cols, rows = self.layout_.size
+        sx, sy = self.layout_.pixel_spacing
+        width_mm, height_mm = cols * sx, rows * sy
+        scale = min(self.width() / width_mm, self.height() / height_mm) * self.zoom
+        w, h = width_mm * scale, height_mm * scale
+        return QRectF((self.width() - w) / 2 + self.pan.x(), (self.height() - h) / 2 + self.pan.y(), w, h)
+
+    def voxel_at(self, pos: QPointF) -> tuple[int, int, int] | None:
+        """The voxel under a widget position on the current slice (None outside the image)."""
+        if self.layout_ is None:
+            return None
+        rect = self.image_rect()
+        cols, rows = self.layout_.size
+        col = math.floor((pos.x() - rect.x()) / rect.width() * cols)
+        row = math.floor((pos.y() - rect.y()) / rect.height() * rows)
+        if not (0 <= col < cols and 0 <= row < rows):
+            return None
+        return self.layout_.voxel_at(col, row, self.slice_index)
+
+    def widget_pos_of(self, voxel: tuple[int, int, int]) -> QPointF:
+        """Widget position of the centre of a voxel's projection into this view."""
+        assert self.layout_ is not None
+        rect = self.image_rect()
+        cols, rows = self.layout_.size
+        col, row = self.layout_.pixel_of(voxel)
+        return QPointF(
+            rect.x() + (col + 0.5) * rect.width() / cols, rect.y() + (row + 0.5) * rect.height() / rows
+        )
+
+    # ------------------------------------------------------------------ drawing
+    def current_rgba(self) -> np.ndarray:
+        """The composed RGBA slice (rows, columns, 4) of the current cursor position."""
+        assert self.layout_ is not None
+        index = self.slice_index
+        image = self.layout_.extract(self.state.image(), index)
+        labels = self.state.labels
+        label_plane = None if labels is None else self.layout_.extract(labels.data, index)
+        display = self.state.display
+        return compose_slice(image, label_plane, display.window_level(), display.overlay)
+
+    def _ensure_image(self) -> QImage:
+        if self._qimage is None:
+            self._rgba = np.ascontiguousarray(self.current_rgba())
+            rows, cols = self._rgba.shape[:2]
+            self._qimage = QImage(self._rgba.data, cols, rows, cols * 4, QImage.Format.Format_RGBA8888)
+            self._image_slice = self.slice_index
+        return self._qimage
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), Qt.GlobalColor.black)
+        if self.layout_ is None:
+            painter.setPen(QColor(136, 136, 136))
+            painter.drawText(
+                self.rect(), Qt.AlignmentFlag.AlignCenter, f"{self.plane.capitalize()}\n(no case open)"
+            )
+            return
+        rect = self.image_rect()
+        painter.drawImage(rect, self._ensure_image())
+        self._draw_crosshair(painter, rect)
+        self._draw_text(painter)
+        painter.end()
+
+    def _draw_crosshair(self, painter: QPainter, rect: QRectF) -> None:
+        centre = self.widget_pos_of(self.state.cursor.position)
+        painter.setPen(QPen(CROSSHAIR_COLOUR, 1))
+        painter.drawLine(QPointF(centre.x(), rect.top()), QPointF(centre.x(), rect.bottom()))
+        painter.drawLine(QPointF(rect.left(), centre.y()), QPointF(rect.right(), centre.y()))
+
+    def _draw_text(self, painter: QPainter) -> None:
+        assert self.layout_ is not None
+        left, right, top, bottom = self.layout_.letters
+        box = self.rect().adjusted(6, 4, -6, -4)
+        painter.setPen(LETTER_COLOUR)
+        align = Qt.AlignmentFlag
+        painter.drawText(box, align.AlignLeft | align.AlignVCenter, left)
+        painter.drawText(box, align.AlignRight | align.AlignVCenter, right)
+        painter.drawText(box, align.AlignTop | align.AlignHCenter, top)
+        painter.drawText(box, align.AlignBottom | align.AlignHCenter, bottom)
+        painter.setPen(QColor(220, 220, 220))
+        caption = f"{self.plane.capitalize()}  {self.slice_index + 1}/{self.layout_.slice_count}"
+        painter.drawText(
+            box, align.AlignTop | align.AlignLeft, f"{caption}\n{self.state.display.sequence.upper()}"
+        )
+
+    # ------------------------------------------------------------------ view -> state
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.layout_ is None:
+            return
+        button = event.button()
+        start: object = None
+        if button == Qt.MouseButton.MiddleButton:
+            start = QPointF(self.pan)
+        elif button == Qt.MouseButton.RightButton:
+            start = self.state.display.window_level()
+        self._drag = (button, event.position(), start)
+        if button == Qt.MouseButton.LeftButton:
+            self._left(event, "press")
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if self._drag is None:
+            return
+        button, origin, start = self._drag
+        delta = event.position() - origin
+        if button == Qt.MouseButton.LeftButton:
+            self._left(event, "drag")
+        elif button == Qt.MouseButton.MiddleButton:
+            self.pan = start + delta  # type: ignore[operator]
+            self.update()
+        elif button == Qt.MouseButton.RightButton:
+            assert isinstance(start, WindowLevel)
+            step = start.window * WINDOW_DRAG_FRACTION
+            self.state.display.set_window_level(
+                WindowLevel(max(start.window + delta.x() * step, step), start.level - delta.y() * step)
+            )
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if self._drag is not None and self._drag[0] == Qt.MouseButton.LeftButton:
+            self._left(event, "release")
+        self._drag = None
+
+    def _left(self, event: QMouseEvent, kind: str) -> None:
+        voxel = self.voxel_at(event.position())
+        if voxel is None:
+            return
+        if self.tool_handler is not None:
+            self.tool_handler(kind, voxel, event.modifiers())
+        else:
+            self.state.cursor.set_position(voxel)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        if self.layout_ is None:
+            return
+        steps = round(event.angleDelta().y() / 120)
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom = float(np.clip(self.zoom * ZOOM_STEP**steps, *ZOOM_RANGE))
+            self.update()
+        elif steps:
+            self.state.cursor.step(self.layout_.slice_axis, steps)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        steps = {Qt.Key.Key_PageUp: 1, Qt.Key.Key_PageDown: -1}.get(Qt.Key(event.key()))
+        if steps is None or self.layout_ is None:
+            super().keyPressEvent(event)
+            return
+        self.state.cursor.step(self.layout_.slice_axis, steps)
+
+    def reset_view(self) -> None:
+        """Fit the slice to the view again (zoom 1, no pan)."""
+        self.zoom, self.pan = 1.0, QPointF(0.0, 0.0)
+        self.update()
