@@ -1,0 +1,80 @@
+"""Loading a case as a job: a frozen request and a generator that yields the core loader's progress."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from segmentation_core.io import CaseLoadError, load_case
+from segmentation_core.io.naming import parse_name
+from segmentation_core.types import CancelToken, Case, Progress
+
+#: How often (s) the job looks for the loader's progress while it works.
+POLL_S = 0.05
+
+
+@dataclass(frozen=True)
+class LoadCaseRequest:
+    """A case folder (BraTS naming or DICOM), an MSD 4-D file, or role -> file pairs."""
+
+    source: Path | tuple[tuple[str, Path], ...]
+    scheme: str | None = None
+
+    @property
+    def label(self) -> str:
+        """A short name for progress dialogs and the recent-cases menu."""
+        if isinstance(self.source, Path):
+            return self.source.name
+        return Path(dict(self.source).get("t1", self.source[0][1])).parent.name
+
+    @classmethod
+    def from_paths(cls, paths: Sequence[Path | str]) -> LoadCaseRequest:
+        """A folder, one MSD file, or several image files whose BraTS-style names say their sequence.
+
+        Raises CaseLoadError naming a file whose name does not say which sequence it holds.
+        """
+        paths = [Path(p) for p in paths]
+        if not paths:
+            raise CaseLoadError(None, "no files were given", "choose a case folder or its image files")
+        if len(paths) == 1:
+            return cls(paths[0])
+        roles: dict[str, Path] = {}
+        for path in paths:
+            parsed = parse_name(path.name)
+            if parsed is None:
+                raise CaseLoadError(
+                    path,
+                    "the file name does not say which sequence it holds",
+                    "name the files <case>_t1, _t1ce, _t2, _flair (and _seg), or open the case folder",
+                )
+            role = parsed[1]
+            if role in roles:
+                raise CaseLoadError(
+                    path, f"a second {role} file (the first is {roles[role].name})", "choose one"
+                )
+            roles[role] = path
+        return cls(tuple(sorted(roles.items())))
+
+
+def run_load_case(request: LoadCaseRequest, cancel: CancelToken) -> Generator[Progress, None, Case]:
+    """Load the case in a helper thread, yielding the loader's Progress as it arrives; returns the Case.
+
+    Raises CaseLoadError for bad input and CancelledError when ``cancel`` is set between files.
+    """
+    updates: queue.SimpleQueue[Progress] = queue.SimpleQueue()
+    source = request.source if isinstance(request.source, Path) else dict(request.source)
+    with ThreadPoolExecutor(1, thread_name_prefix="load-case") as pool:
+        future = pool.submit(load_case, source, scheme=request.scheme, progress=updates.put, cancel=cancel)
+        try:
+            while not future.done() or not updates.empty():
+                try:
+                    yield updates.get(timeout=POLL_S)
+                except queue.Empty:
+                    continue
+        finally:  # closed early (the user cancelled): stop the loader at its next file
+            if not future.done():
+                cancel.cancel()
+    return future.result()
