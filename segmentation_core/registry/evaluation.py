@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ def evaluate_bundle(
 
     Returns ``{"validation_set": fingerprint, "cases": {case_id: {region: {...}}}, "mean": {...}}``.
     """
-    from segmentation_core.inference import Predictor
+    from segmentation_core.inference import Predictor, run_prediction
     from segmentation_core.io import load_case
     from segmentation_core.metrics import region_metrics
     from segmentation_core.models.bundle import ModelBundle
@@ -61,27 +61,14 @@ def evaluate_bundle(
         case = load_case(case_path)
         if case.labels is None:
             raise RegistryError(f"{case_path}: validation case has no reference labels (no *_seg file)")
-        predicted = _predict(predictor, case, cancel)
-        scores = region_metrics(predicted, case.labels.array, case.spacing)
+        predicted = run_prediction(predictor, case, cancel=cancel).labels
+        scores = region_metrics(np.asarray(predicted), np.asarray(case.labels.array), case.spacing)
         per_case[case.case_id or Path(case_path).name] = {
             region: {metric: float(scores[region][metric]) for metric in METRICS} for region in REGIONS
         }
     if progress is not None:
         progress(Progress(len(cases), len(cases), "evaluated"))
     return {"validation_set": validation_fingerprint(cases), "cases": per_case, "mean": _mean(per_case)}
-
-
-def _predict(predictor: Any, case: Any, cancel: CancelToken | None) -> np.ndarray:
-    """Run the predictor's generator to completion and return the label array (internal scheme)."""
-    gen: Iterator[Any] = predictor.predict(case, cancel=cancel)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            result = stop.value
-            break
-    labels = getattr(result, "labels", result)
-    return np.asarray(getattr(labels, "array", labels))
 
 
 def evaluate_missing(

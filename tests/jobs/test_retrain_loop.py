@@ -13,11 +13,13 @@ import numpy as np
 import pytest
 
 from app.jobs.retrain import RetrainRequest, TrainingHistory, new_run_dir, parse_progress_line, read_held_out
+from resources import default_model_dir
 from segmentation_core.io import load_case
 from segmentation_core.registry import (
     DATA_DIR_ENV,
     ModelRegistry,
     active_bundle_path,
+    active_version,
     add_to_training_library,
     evaluate_missing,
     library_cases,
@@ -46,7 +48,6 @@ def same_weights(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
 
 def test_export_retrain_register_activate_segment_roll_back(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     from segmentation_core.inference import Predictor, run_prediction
-
     from segmentation_core.models.bundle import ModelBundle
 
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
@@ -69,7 +70,7 @@ def test_export_retrain_register_activate_segment_roll_back(tmp_path: Path, monk
         epochs=2,
         device="cpu",
         base_version=1,
-        extra_args=("--iterations-per-epoch", "2", "--val-every", "1"),
+        extra_args=("--iterations-per-epoch", "2", "--val-every", "2"),
     )
     result = subprocess.run(request.command(), capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
@@ -79,7 +80,7 @@ def test_export_retrain_register_activate_segment_roll_back(tmp_path: Path, monk
         assert event is not None, f"not a JSON progress line: {line!r}"
         history.feed(event)
     assert [x for x, _ in history.loss] == [1.0, 2.0]
-    assert all([x for x, _ in history.dice[r]] == [1.0, 2.0] for r in REGIONS)
+    assert all([x for x, _ in history.dice[r]] == [2.0] for r in REGIONS)
     assert history.bundle == str(request.out_dir)
 
     # 3. Register as version 2; its held-out case becomes the fixed validation set; evaluate.
@@ -110,5 +111,6 @@ def test_export_retrain_register_activate_segment_roll_back(tmp_path: Path, monk
 
     # 5. Roll back: version 1 is active again and version 2 stays registered.
     assert registry.roll_back() == 1
-    assert active_bundle_path() == registry.default_bundle
+    assert registry.active_bundle_path() == registry.default_bundle
+    assert active_version() == 1 and active_bundle_path() == default_model_dir()  # the user's registry
     assert [v.number for v in registry.versions()] == [1, 2]
