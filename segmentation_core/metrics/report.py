@@ -30,22 +30,26 @@ METRIC_NAMES: tuple[str, ...] = (
 )
 
 
-def region_lookup(region: str) -> np.ndarray:
-    """Boolean table indexed by internal label: True for the labels making up ``region``.
-
-    ``region`` is WT/TC/ET or a single label name (NCR, ED, ET).
-    """
+def region_labels(region: str) -> frozenset[int]:
+    """Internal labels making up ``region``: WT/TC/ET or a single label name (NCR, ED, ET)."""
     if region in REGIONS:
-        members = REGIONS[region]
-    else:
-        members = frozenset(k for k, name in LABEL_NAMES.items() if name == region)
-        if not members:
-            raise ValueError(
-                f"unknown region {region!r}; choose from {sorted({*REGIONS, *LABEL_NAMES.values()})}"
-            )
-    table = np.zeros(256, dtype=bool)
-    table[list(members)] = True
-    return table
+        return REGIONS[region]
+    members = frozenset(k for k, name in LABEL_NAMES.items() if name == region)
+    if not members:
+        choices = sorted({*REGIONS, *LABEL_NAMES.values()})
+        raise ValueError(f"unknown region {region!r}; choose from {choices}")
+    return members
+
+
+def internal_region(labels: np.ndarray, members: frozenset[int]) -> np.ndarray:
+    """Boolean mask of the voxels holding any of ``members`` (``labels`` holds internal labels only)."""
+    if members == frozenset(LABEL_NAMES):
+        return labels > 0
+    values = sorted(members)
+    mask = labels == values[0]
+    for value in values[1:]:
+        mask |= labels == value
+    return mask
 
 
 def region_metrics(
@@ -70,10 +74,10 @@ def region_metrics(
         pred, ref = pred[box], ref[box]
         _check_internal(pred, "prediction")
         _check_internal(ref, "reference")
+    wanted = {region: region_labels(region) for region in regions}
     results: dict[str, dict[str, float]] = {}
-    for region in regions:
-        table = region_lookup(region)
-        pred_mask, ref_mask = table[pred], table[ref]
+    for region, members in wanted.items():
+        pred_mask, ref_mask = internal_region(pred, members), internal_region(ref, members)
         counts = confusion(pred_mask, ref_mask, total=total)
         distances = surface_distances(pred_mask, ref_mask, spacing)
         results[region] = {

@@ -156,3 +156,52 @@ def test_summaries_give_mean_median_and_std() -> None:
     assert summarize([1.0, 2.0, 6.0]) == pytest.approx({"mean": 3.0, "median": 2.0, "std": np.std([1, 2, 6])})
     cases = {"a": {"WT": {"dice": 0.5}}, "b": {"WT": {"dice": 1.0}}}
     assert summarize_cases(cases) == {"WT": {"dice": {"mean": 0.75, "median": 0.75, "std": 0.25}}}
+
+
+def random_masks(seed: int, shape: tuple[int, int, int] = (20, 24, 16)) -> tuple[np.ndarray, np.ndarray]:
+    """Two noisy blobs (smoothed noise thresholded) touching the image border here and there."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    a = ndimage.uniform_filter(rng.random(shape), 3) > 0.55
+    b = ndimage.uniform_filter(rng.random(shape), 3) > 0.55
+    return a, b
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_surface_equals_scipy_erosion_definition(seed: int) -> None:
+    from scipy import ndimage
+
+    for mask in random_masks(seed):
+        assert mask.any() and mask[0].any()
+        np.testing.assert_array_equal(surface(mask), mask & ~ndimage.binary_erosion(mask, border_value=0))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_distance_transform_and_kdtree_give_the_same_distances(seed: int) -> None:
+    a, b = random_masks(seed)
+    spacing = (0.8, 1.3, 2.7)
+    edt = surface_distances(a, b, spacing, method="edt")
+    tree = surface_distances(a, b, spacing, method="kdtree")
+    np.testing.assert_allclose(edt.pred_to_ref, tree.pred_to_ref, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(edt.ref_to_pred, tree.ref_to_pred, rtol=0, atol=1e-9)
+    assert edt.pred_to_ref.size == np.count_nonzero(surface(a))
+    with pytest.raises(ValueError, match="unknown method"):
+        surface_distances(a, b, spacing, method="brute")  # type: ignore[arg-type]
+
+
+def test_stray_voxels_far_apart_give_exact_distances() -> None:
+    # The box of both surfaces (180 x 180 x 100 voxels) is over EDT_MAX_VOXELS: "auto" takes the KD-tree.
+    ref = np.zeros((180, 180, 100), dtype=np.uint8)
+    ref[80:90, 80:90, 40:50] = 3
+    pred = ref.copy()
+    pred[0, 0, 0] = 3
+    pred[179, 179, 99] = 3
+    spacing = (1.0, 1.0, 1.5)
+    scores = region_metrics(pred, ref, spacing)["ET"]
+    exact = surface_distances(pred == 3, ref == 3, spacing, method="edt")
+    assert scores["hd95"] == exact.hd95() == 0.0
+    far = np.sqrt(80**2 + 80**2 + (40 * 1.5) ** 2), np.sqrt(90**2 + 90**2 + (50 * 1.5) ** 2)
+    n = np.count_nonzero(surface(ref == 3))
+    assert scores["asd"] == pytest.approx(sum(far) / (2 * n + 2))
+    assert scores["asd"] == pytest.approx(exact.asd())

@@ -93,3 +93,63 @@ def test_empty_cases() -> None:
 def test_mismatched_shapes_are_rejected() -> None:
     with pytest.raises(ValueError, match="one shape"):
         lesion_wise(np.zeros((4, 4, 4), np.uint8), np.zeros((4, 4, 5), np.uint8), ONE_MM, "WT")
+
+
+def naive_lesion_wise(pred: np.ndarray, ref: np.ndarray, region: str) -> tuple[float, float, int]:
+    """The BraTS 2023 procedure step by step on the whole volume, as its reference code does it."""
+    from scipy import ndimage
+
+    from segmentation_core.labels import region_mask
+    from segmentation_core.metrics import dice, hd95
+
+    s18, s26 = ndimage.generate_binary_structure(3, 2), ndimage.generate_binary_structure(3, 3)
+    p, r = region_mask(pred, region), region_mask(ref, region)
+    pred_cc, _ = ndimage.label(p, s26)
+    ref_cc, _ = ndimage.label(r, s26)
+    dilated_cc, n = ndimage.label(ndimage.binary_dilation(r, s18, iterations=3), s26)
+    merged = np.zeros_like(dilated_cc)
+    for comp in range(1, n + 1):
+        merged[(dilated_cc == comp) & (ref_cc > 0)] = comp
+    tp: list[int] = []
+    rows = []
+    for comp in range(1, merged.max() + 1):
+        gt = merged == comp
+        hits = np.unique(pred_cc * ndimage.binary_dilation(gt, s18, iterations=3))
+        hits = [int(h) for h in hits if h]
+        tp += hits
+        found = np.isin(pred_cc, hits)
+        lesion_hd = hd95(found, gt, ONE_MM) if hits else 374.0
+        rows.append((gt.sum(), dice(found, gt) if hits else 0.0, lesion_hd))
+    fp = len(np.unique(pred_cc[~np.isin(pred_cc, [*tp, 0])]))
+    kept = [row for row in rows if row[0] > 50]
+    if not kept and not fp:
+        return 1.0, 0.0, 0
+    count = len(kept) + fp
+    return sum(r[1] for r in kept) / count, (sum(r[2] for r in kept) + 374.0 * fp) / count, fp
+
+
+def random_lesions(rng: np.random.Generator, count: int) -> np.ndarray:
+    """Balls of random radius (1-5 voxels) and label (1-3) at random places in a 48^3 volume."""
+    grid = np.indices((48, 48, 48))
+    labels = np.zeros((48, 48, 48), dtype=np.uint8)
+    for _ in range(count):
+        centre = rng.integers(0, 48, 3)[:, None, None, None]
+        radius = rng.uniform(1.0, 5.5)
+        labels[((grid - centre) ** 2).sum(axis=0) <= radius**2] = rng.integers(1, 4)
+    return labels
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_matches_the_reference_procedure_on_random_lesions(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    ref = random_lesions(rng, 9)
+    pred = np.roll(ref, rng.integers(-2, 3, 3), axis=(0, 1, 2))  # shifted copy...
+    pred[random_lesions(rng, 4) > 0] = 0  # ...with some lesions cut away...
+    extra = random_lesions(rng, 3)
+    pred[extra > 0] = extra[extra > 0]  # ...and some added
+    for region in ("WT", "TC", "ET"):
+        scores = lesion_wise(pred, ref, ONE_MM, region)
+        expected_dice, expected_hd95, expected_fp = naive_lesion_wise(pred, ref, region)
+        assert scores["dice"] == pytest.approx(expected_dice, abs=1e-12)
+        assert scores["hd95"] == pytest.approx(expected_hd95, abs=1e-9)
+        assert scores["fp"] == expected_fp
