@@ -119,9 +119,9 @@ class Autosaver:
         self.edits = 0
         self._pending: Future[Path] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="autosave")
-        layer.history.changed.connect(self._on_history)
+        layer.stepped.connect(self._on_step)
 
-    def _on_history(self) -> None:
+    def _on_step(self, _name: str) -> None:
         self.edits += 1
         if self.edits % self.every == 0:
             self.save_now()
@@ -164,5 +164,5 @@ class Autosaver:
 
     def close(self) -> None:
         """Stop following the layer and finish pending writes (the recovery file stays)."""
-        self.layer.history.changed.disconnect(self._on_history)
+        self.layer.stepped.disconnect(self._on_step)
         self._executor.shutdown(wait=True)

@@ -63,7 +63,7 @@ class LabelLayer:
     changed = Signal(tuple)  # bounding box (3 slices) of the voxels that changed
     replaced = Signal()  # a whole new map: repaint everything
     edited = Signal(object)  # Edit: which voxels changed from what to what
-    committed = Signal(str)  # name of a step just added to the history
+    stepped = Signal(str)  # name of a step just committed, undone or redone (the labels are settled)
 
     def __init__(
         self,
@@ -215,9 +215,10 @@ class LabelLayer:
             change.write(self._array, undo=undo)
             self.changed.emit(change.bbox)
             self.edited.emit(Edit.of_change(change, undo=undo))
+        self.stepped.emit(step.name)
         return step.name
 
     def _commit(self, step: Step) -> Step:
         self.history.push(step)
-        self.committed.emit(step.name)
+        self.stepped.emit(step.name)
         return step

@@ -148,3 +148,14 @@ def test_bad_label_maps_are_refused(array: np.ndarray, message: str) -> None:
 def test_bad_spacing_is_refused() -> None:
     with pytest.raises(ValueError, match="spacing must be three positive sizes"):
         LabelLayer(np.zeros((2, 2, 2), np.uint8), spacing=(1.0, 0.0, 1.0))
+
+
+def test_stepped_reports_each_settled_step() -> None:
+    layer = _layer()
+    seen: list[tuple[str, int]] = []
+    layer.stepped.connect(lambda name: seen.append((name, int(layer.data[0, 0, 0]))))
+    with layer.stroke("Brush"):
+        layer.apply(_box((0, 1), (0, 1), (0, 1)), np.ones((1, 1, 1), bool), 2)
+    layer.undo()
+    layer.redo()
+    assert seen == [("Brush", 2), ("Brush", 0), ("Brush", 2)]  # emitted after the labels changed
