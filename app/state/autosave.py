@@ -97,6 +97,20 @@ def find_recoveries(folder: Path | None = None) -> list[Recovery]:
     return sorted(found, key=lambda r: r.saved_at, reverse=True)
 
 
+def recovery_for(
+    case_id: str, sources: Sequence[str | Path] = (), folder: Path | None = None
+) -> Recovery | None:
+    """The recovery file of one case (when opening it), or None when there is none or it is unreadable."""
+    path = (folder or recovery_dir()) / f"{case_key(case_id, sources)}{SUFFIX}"
+    if not path.is_file():
+        return None
+    try:
+        return read_recovery(path)
+    except ValueError as exc:
+        log.warning("ignoring %s", exc)
+        return None
+
+
 class Autosaver:
     """Writes ``layer`` to the case's recovery file after every ``every`` edits (strokes, undos, redos)."""
 

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy import ndimage
 
-from app.state.label_layer import LabelLayer
+from app.state.label_layer import Edit, LabelLayer
 from app.tools.base import PaintSettings
-from app.tools.events import in_plane_axes, plane_axis
+from app.tools.events import PLANE_AXIS, in_plane_axes, plane_axis
 from app.tools.flood_fill import slice_box
 from segmentation_core.labels import LABEL_NAMES
 
@@ -68,3 +68,36 @@ def interpolate_slices(
                 mask = np.expand_dims(inside, axis) & settings.editable(layer.data[bbox], label, bbox, images)
                 changed += layer.apply(bbox, mask, label)
     return changed
+
+
+class KeySliceRecorder:
+    """Remembers the slices the user painted a label on with 2D tools, as key slices to interpolate.
+
+    Every edit exactly one slice thick along a plane's axis (a 2D brush, fill or polygon) marks that
+    slice for each label it painted; 3D edits, undo and redo are ignored.
+    """
+
+    def __init__(self, layer: LabelLayer) -> None:
+        self.layer = layer
+        self._slices: dict[tuple[int, int], set[int]] = {}  # (axis, label) -> slice indices
+        layer.edited.connect(self._on_edit)
+
+    def slices(self, plane: str, label: int) -> list[int]:
+        """Sorted key slices of ``label`` in ``plane``."""
+        return sorted(self._slices.get((plane_axis(plane), label), ()))
+
+    def clear(self) -> None:
+        self._slices.clear()
+
+    def close(self) -> None:
+        self.layer.edited.disconnect(self._on_edit)
+
+    def _on_edit(self, edit: Edit) -> None:
+        if not self.layer.in_stroke:
+            return  # undo, redo and whole-map replaces happen outside strokes
+        for axis in PLANE_AXIS.values():
+            box = edit.bbox[axis]
+            if box.stop - box.start == 1:
+                for label in np.unique(edit.new):
+                    if label:
+                        self._slices.setdefault((axis, int(label)), set()).add(box.start)

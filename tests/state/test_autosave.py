@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.state.autosave import Autosaver, case_key, find_recoveries, read_recovery, recovery_dir
+from app.state.autosave import (
+    Autosaver,
+    case_key,
+    find_recoveries,
+    read_recovery,
+    recovery_dir,
+    recovery_for,
+)
 from app.state.label_layer import LabelLayer
 
 
@@ -76,3 +83,18 @@ def test_keys_and_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert recovery_dir() == tmp_path / "recovery"
     with pytest.raises(ValueError, match="autosave interval must be at least 1 edit"):
         Autosaver(LabelLayer(np.zeros((2, 2, 2), np.uint8)), "case", every=0, folder=tmp_path)
+
+
+def test_recovery_for_the_case_being_opened(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    layer = LabelLayer(np.ones((3, 3, 3), np.uint8))
+    saver = Autosaver(layer, "Brats18_Y", sources=["y_t1.nii.gz"], folder=tmp_path)
+    assert recovery_for("Brats18_Y", ["y_t1.nii.gz"], tmp_path) is None
+    saver.save_now().result()
+    saver.close()
+    found = recovery_for("Brats18_Y", ["y_t1.nii.gz"], tmp_path)
+    assert found is not None and found.path == saver.path and np.count_nonzero(found.load()) == 27
+    assert recovery_for("Brats18_Y", ["other_t1.nii.gz"], tmp_path) is None
+    saver.path.write_bytes(b"truncated")
+    with caplog.at_level(logging.WARNING):
+        assert recovery_for("Brats18_Y", ["y_t1.nii.gz"], tmp_path) is None
+    assert "is not a readable recovery file" in caplog.text

@@ -7,8 +7,10 @@ import pytest
 
 from app.state.label_layer import LabelLayer
 from app.tools.base import PaintSettings
-from app.tools.interpolate import interpolate_slices
+from app.tools.brush import BrushTool
+from app.tools.interpolate import KeySliceRecorder, interpolate_slices
 from segmentation_core.labels import ED, ET, NCR
+from tests.tools.fakes import stroke
 
 
 def test_identical_squares_fill_every_slice_between() -> None:
@@ -67,3 +69,25 @@ def test_nothing_to_interpolate_and_bad_arguments() -> None:
         interpolate_slices(layer, "axial", ET, key_slices=[2, 6])
     with pytest.raises(ValueError, match="label must be 1"):
         interpolate_slices(layer, "axial", 4)
+
+
+def test_recorded_key_slices_of_2d_strokes_drive_the_interpolation() -> None:
+    array = np.zeros((16, 16, 12), np.uint8)
+    array[6:9, 6:9, :] = ET  # an AI result with ET on every slice
+    layer = LabelLayer(array)
+    recorder = KeySliceRecorder(layer)
+    brush = BrushTool(layer, PaintSettings(label=NCR, radius_mm=2.0))
+    stroke(brush, (4, 4, 2))  # the user draws NCR on axial slices 2 and 6 ...
+    stroke(brush, (4, 4, 6))
+    stroke(BrushTool(layer, PaintSettings(label=ED, radius_mm=1.0, sphere=True)), (12, 12, 9))  # 3D: no key
+    layer.undo()
+    layer.redo()
+    assert recorder.slices("axial", NCR) == [2, 6]
+    assert recorder.slices("axial", ED) == [] and recorder.slices("coronal", NCR) == []
+    assert interpolate_slices(layer, "axial", NCR, recorder.slices("axial", NCR)) == 3 * 13
+    assert np.count_nonzero(layer.data == NCR, axis=(0, 1)).tolist() == [0, 0] + [13] * 5 + [0] * 5
+    recorder.clear()
+    assert recorder.slices("axial", NCR) == []
+    recorder.close()
+    stroke(brush, (4, 4, 10))
+    assert recorder.slices("axial", NCR) == []
