@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from skimage.segmentation import flood
 
 from app.state.label_layer import LabelLayer, full_bbox
 from app.tools.base import PaintSettings, Tool
@@ -35,6 +34,8 @@ def flood_fill(
     the paint-over rule and intensity limit allow (so the fill stops where the intensity leaves the
     range). Returns the number of voxels changed; 0 when the clicked voxel may not be painted.
     """
+    from skimage.segmentation import flood  # imported on first use: keeps the window's start fast
+
     settings = settings if settings is not None else PaintSettings()
     if any(not 0 <= v < n for v, n in zip(voxel, layer.shape)):
         return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy import ndimage
 
 from app.state.label_layer import Edit, LabelLayer
 from app.tools.base import PaintSettings
@@ -22,6 +21,8 @@ from segmentation_core.labels import LABEL_NAMES
 
 def signed_distance(mask: np.ndarray, sampling: tuple[float, float]) -> np.ndarray:
     """Distance in mm to the shape's boundary: positive outside, negative inside."""
+    from scipy import ndimage  # imported on first use (start-up time)
+
     outside = ndimage.distance_transform_edt(~mask, sampling=sampling)
     inside = ndimage.distance_transform_edt(mask, sampling=sampling)
     return outside - inside

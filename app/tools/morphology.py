@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from scipy import ndimage
 
 from app.state.history import BBox
 from app.state.label_layer import LabelLayer
@@ -36,6 +35,13 @@ def _label_box(mask: np.ndarray, pad: np.ndarray) -> BBox | None:
     return clip_box(lo, hi, mask.shape)
 
 
+def _ndimage():  # noqa: ANN202 - the scipy.ndimage module
+    """scipy.ndimage, imported on first use so that importing the tools keeps the window's start fast."""
+    from scipy import ndimage
+
+    return ndimage
+
+
 def _check_label(label: int) -> None:
     if label not in LABEL_NAMES:
         raise ValueError(f"label must be 1 (NCR), 2 (ED) or 3 (ET), got {label!r}")
@@ -53,7 +59,7 @@ def remove_small_islands(layer: LabelLayer, min_voxels: int, label: int | None =
     bbox = _label_box(mask, np.zeros(3, dtype=int))
     if bbox is None:
         return 0
-    pieces, _count = ndimage.label(mask[bbox], structure=np.ones((3, 3, 3), dtype=bool))
+    pieces, _count = _ndimage().label(mask[bbox], structure=np.ones((3, 3, 3), dtype=bool))
     sizes = np.bincount(pieces.ravel())
     small = sizes < min_voxels
     small[0] = False
@@ -74,7 +80,7 @@ def fill_holes(
     bbox = _label_box(mask, np.ones(3, dtype=int))
     if bbox is None:
         return 0
-    holes = ndimage.binary_fill_holes(mask[bbox]) & ~mask[bbox]
+    holes = _ndimage().binary_fill_holes(mask[bbox]) & ~mask[bbox]
     holes &= settings.editable(layer.data[bbox], label, bbox, images)
     with layer.stroke("Fill holes"):
         return layer.apply(bbox, holes, label)
@@ -95,7 +101,7 @@ def dilate(
     bbox = _label_box(mask, np.array(element.shape) // 2)
     if bbox is None:
         return 0
-    grown = ndimage.binary_dilation(mask[bbox], structure=element) & ~mask[bbox]
+    grown = _ndimage().binary_dilation(mask[bbox], structure=element) & ~mask[bbox]
     grown &= settings.editable(layer.data[bbox], label, bbox, images)
     with layer.stroke("Dilate"):
         return layer.apply(bbox, grown, label)
@@ -109,6 +115,6 @@ def erode(layer: LabelLayer, label: int, radius_mm: float) -> int:
     bbox = _label_box(mask, np.array(element.shape) // 2)
     if bbox is None:
         return 0
-    lost = mask[bbox] & ~ndimage.binary_erosion(mask[bbox], structure=element)
+    lost = mask[bbox] & ~_ndimage().binary_erosion(mask[bbox], structure=element)
     with layer.stroke("Erode"):
         return layer.apply(bbox, lost, BACKGROUND)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from skimage.draw import polygon, polygon_perimeter
 
 from app.state.label_layer import LabelLayer
 from app.tools.base import PaintSettings, Tool
@@ -28,6 +27,8 @@ def fill_polygon(
     Vertices are projected into slice ``slice_index`` of ``plane``; the fill is one undo step and
     follows the paint-over rule and intensity limit. Returns the number of voxels changed.
     """
+    from skimage.draw import polygon, polygon_perimeter  # imported on first use (start-up time)
+
     if len(vertices) < 3:
         raise ValueError(f"a polygon needs at least 3 vertices, got {len(vertices)}")
     settings = settings if settings is not None else PaintSettings()
