@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from app.state.label_layer import LabelLayer, check_labels
-from segmentation_core.registry.paths import data_dir
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +31,8 @@ DEFAULT_EVERY = 5
 
 def recovery_dir(root: Path | None = None) -> Path:
     """Folder of the recovery files (inside the user's brats-viewer data folder)."""
+    from segmentation_core.registry.paths import data_dir  # the registry package loads nibabel: defer it
+
     return (root or data_dir()) / "recovery"
 
 
@@ -158,6 +159,8 @@ class Autosaver:
         try:
             with os.fdopen(handle, "wb") as out:
                 np.savez_compressed(out, labels=labels, meta=np.array(meta))
+                out.flush()
+                os.fsync(out.fileno())
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
