@@ -46,20 +46,25 @@ class Preprocessed:
     def resampled(self) -> bool:
         return tuple(self.image.shape[1:]) != self.cropped_shape
 
-    def restore(self, maps: np.ndarray | torch.Tensor, fill: float = 0.0) -> np.ndarray:
-        """(K, x, y, z) float maps on the network grid -> (K, X, Y, Z) float32 on the case grid.
+    def to_crop(self, maps: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """(K, x, y, z) float maps on the network grid -> (K, *cropped_shape) on the case grid's crop.
 
-        Resampling back is trilinear (use it for probabilities, then threshold); voxels outside the
-        crop get ``fill``.
+        Resampling back is trilinear (use it for probabilities, then threshold).
         """
         tensor = torch.as_tensor(maps, dtype=torch.float32)
         if tuple(tensor.shape[1:]) != tuple(self.image.shape[1:]):
             raise ValueError(f"maps of shape {tuple(tensor.shape)} do not match the input {self.image.shape}")
-        if self.resampled:
-            tensor = resample(tensor, self.cropped_shape)
-        out = np.full((tensor.shape[0], *self.case_shape), fill, dtype=np.float32)
-        out[(slice(None), *self.box)] = tensor.cpu().numpy()
+        return resample(tensor, self.cropped_shape) if self.resampled else tensor
+
+    def uncrop(self, array: np.ndarray, fill: float = 0) -> np.ndarray:
+        """(..., *cropped_shape) -> (..., *case_shape), ``fill`` outside the crop."""
+        out = np.full((*array.shape[:-3], *self.case_shape), fill, dtype=array.dtype)
+        out[(..., *self.box)] = array
         return out
+
+    def restore(self, maps: np.ndarray | torch.Tensor, fill: float = 0.0) -> np.ndarray:
+        """(K, x, y, z) float maps on the network grid -> (K, X, Y, Z) float32 on the case grid."""
+        return self.uncrop(self.to_crop(maps).cpu().numpy(), fill)
 
 
 def stack_channels(case: Case, channels: tuple[str, ...]) -> np.ndarray:

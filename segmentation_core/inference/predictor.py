@@ -117,14 +117,16 @@ class Predictor:
             )
 
         logits, attempt = yield from run_with_fallbacks(fallback_attempts(self.device, self.batch_size), run)
-        probabilities = prepared.restore(torch.sigmoid(torch.from_numpy(logits)))
+        # labels are worked out inside the brain box only: everything outside it is background
+        probabilities = prepared.to_crop(torch.sigmoid(torch.from_numpy(logits))).numpy()
         del logits
         labels = postprocess(regions_to_labels(probabilities), case.spacing, self.postprocessing)
+        labels = prepared.uncrop(labels)
         seconds = time.perf_counter() - start
         log.info("predicted %s on %s in %.1f s", case.case_id, attempt.device, seconds)
         return Prediction(
             labels=labels,
-            probabilities=probabilities.astype(np.float16) if want_probabilities else None,
+            probabilities=prepared.uncrop(probabilities.astype(np.float16)) if want_probabilities else None,
             device=attempt.device.type,
             fallback=attempt.fallback,
             seconds=seconds,
