@@ -62,6 +62,9 @@ class BrushTool(Tool):
     _value: int = BACKGROUND
 
     def press(self, event: ToolEvent) -> None:
+        if self._last is not None:  # the view lost a release (e.g. focus change): close that stroke
+            self._last = None
+            self.layer.end_stroke()
         self._value = BACKGROUND if self.erases else self.value_for(event)
         self._fixed_axis = None if self.settings.sphere else event.axis
         self.layer.begin_stroke("Eraser" if self._value == BACKGROUND else self.name)

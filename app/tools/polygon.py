@@ -63,7 +63,7 @@ class PolygonTool(Tool):
         self._value = self.settings.label
 
     def press(self, event: ToolEvent) -> None:
-        if not self.vertices or self.mode == "lasso":
+        if not self.vertices or self.mode == "lasso" or event.plane != self._plane:
             self.vertices = []
             self._plane = event.plane
             self._value = self.value_for(event)

@@ -176,3 +176,14 @@ def test_events_check_their_plane() -> None:
     assert in_plane_axes("axial") == (0, 1) and in_plane_axes("sagittal") == (1, 2)
     with pytest.raises(ValueError, match="unknown plane 'oblique'"):
         ToolEvent((0, 0, 0), "oblique")
+
+
+def test_a_lost_release_closes_the_previous_stroke() -> None:
+    layer = _layer()
+    tool = BrushTool(layer, PaintSettings(radius_mm=0.5))
+    tool.press(ToolEvent((1, 1, 1)))
+    tool.press(ToolEvent((5, 5, 5)))  # no release in between
+    tool.release(ToolEvent((5, 5, 5)))
+    tool.drag(ToolEvent((6, 6, 6)))  # a drag without a press paints nothing
+    assert layer.history.undo_names == ["Brush", "Brush"] and not layer.in_stroke
+    assert np.count_nonzero(layer.data) == 2

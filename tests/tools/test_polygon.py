@@ -82,3 +82,12 @@ def test_bad_polygons_are_refused() -> None:
         fill_polygon(_layer(), "axial", 12, [(0, 0, 12), (0, 3, 12), (3, 3, 12)], NCR)
     with pytest.raises(ValueError, match="mode must be 'lasso' or 'polygon'"):
         PolygonTool(_layer(), mode="spline")
+
+
+def test_a_click_in_another_view_starts_a_new_polygon() -> None:
+    layer = _layer()
+    tool = PolygonTool(layer, mode="polygon")
+    tool.press(ToolEvent((2, 2, 5), "axial"))
+    tool.press(ToolEvent((2, 6, 5), "axial"))
+    tool.press(ToolEvent((3, 3, 3), "coronal"))
+    assert tool.vertices == [(3, 3, 3)]
