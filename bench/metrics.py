@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python -m bench.metrics [CASE_FOLDER]``. Targets: all classic metrics for the three
 regions <= 1 s, and >= 2x faster than MONAI's DiceMetric + HausdorffDistanceMetric(percentile=95) +
-SurfaceDistanceMetric (ASD), whose one-hot inputs are built outside the timing. The prediction is the reference with WT grown and TC/ET shrunk by one voxel.
+SurfaceDistanceMetric (ASD), whose one-hot inputs are built outside the timing; MONAI is timed with 1 and
+2 torch threads and the faster counts. The prediction is the reference with WT grown and TC/ET shrunk by one voxel.
 Best of several alternating repeats; also times ``volumes_cm3`` and ``lesion_wise`` (not part of MONAI).
 """
 
@@ -71,30 +72,34 @@ def main() -> None:
     seg = folder / f"{folder.name}_seg.nii.gz"
     if not seg.is_file():
         raise SystemExit(f"reference segmentation not found: {seg}")
-    torch.set_num_threads(2)
     labels = read_label_file(seg)
     ref = labels.array
     pred = perturbed(ref)
     spacing = labels.volume.spacing
-    runs: dict[str, list[float]] = {k: [] for k in ("ours", "monai", "volumes_cm3", "lesion_wise")}
+    runs: dict[str, list[float]] = {
+        k: [] for k in ("ours", "monai_1_thread", "monai_2_threads", "volumes_cm3", "lesion_wise")
+    }
     pred_hot, ref_hot = one_hot(pred), one_hot(ref)
     ours = theirs = {}
     for _ in range(REPEATS):
         ours = _timed(lambda: region_metrics(pred, ref, spacing), runs["ours"])
-        theirs = _timed(lambda: monai_metrics(pred_hot, ref_hot, spacing), runs["monai"])
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            key = "monai_1_thread" if threads == 1 else "monai_2_threads"
+            theirs = _timed(lambda: monai_metrics(pred_hot, ref_hot, spacing), runs[key])
         _timed(lambda: volumes_cm3(pred, spacing), runs["volumes_cm3"])
         _timed(lambda: [lesion_wise(pred, ref, spacing, r) for r in REGIONS], runs["lesion_wise"])
     best = {k: min(v) for k, v in runs.items()}
+    monai_best = min(best["monai_1_thread"], best["monai_2_threads"])
     results = {
         "case": folder.name,
         "shape": list(ref.shape),
         "spacing": list(spacing),
         "tumour_voxels": int(np.count_nonzero(ref)),
         "repeats": REPEATS,
-        "torch_threads": torch.get_num_threads(),
         "best_s": {k: round(v, 4) for k, v in best.items()},
         "median_s": {k: round(statistics.median(v), 4) for k, v in runs.items()},
-        "speedup_vs_monai": round(best["monai"] / best["ours"], 2),
+        "speedup_vs_monai": round(monai_best / best["ours"], 2),
         "targets": {"ours_s": 1.0, "speedup_vs_monai": 2.0},
         "max_abs_difference": {
             metric: max(abs(ours[r][metric] - theirs[r][metric]) for r in REGIONS)
