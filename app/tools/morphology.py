@@ -13,6 +13,7 @@ import numpy as np
 from app.state.history import BBox
 from app.state.label_layer import LabelLayer
 from app.tools.base import PaintSettings, clip_box
+from app.tools.events import plane_axis
 from segmentation_core.labels import BACKGROUND, LABEL_NAMES, REGIONS
 
 
@@ -72,15 +73,26 @@ def fill_holes(
     label: int,
     settings: PaintSettings | None = None,
     images: Mapping[str, np.ndarray] | None = None,
+    plane: str | None = None,
 ) -> int:
-    """Give ``label`` to the voxels it encloses in 3D (that the paint-over rule allows); one undo step."""
+    """Give ``label`` to the voxels it encloses (that the paint-over rule allows); one undo step.
+
+    Holes are enclosed in 3D, or with ``plane`` in each slice of that plane (a ring drawn on one
+    slice encloses its inside there, though not in 3D).
+    """
     _check_label(label)
     settings = settings if settings is not None else PaintSettings()
     mask = layer.data == label
     bbox = _label_box(mask, np.ones(3, dtype=int))
     if bbox is None:
         return 0
-    holes = _ndimage().binary_fill_holes(mask[bbox]) & ~mask[bbox]
+    if plane is None:
+        filled = _ndimage().binary_fill_holes(mask[bbox])
+    else:
+        axis = plane_axis(plane)
+        slices = np.moveaxis(mask[bbox], axis, 0)
+        filled = np.moveaxis(np.stack([_ndimage().binary_fill_holes(s) for s in slices]), 0, axis)
+    holes = filled & ~mask[bbox]
     holes &= settings.editable(layer.data[bbox], label, bbox, images)
     with layer.stroke("Fill holes"):
         return layer.apply(bbox, holes, label)

@@ -57,6 +57,19 @@ def test_fill_holes_fills_enclosed_voxels_under_the_rule() -> None:
     assert background_only.history.undo_names == ["Fill holes"]
 
 
+def test_fill_holes_in_slices_fills_a_ring_that_3d_leaves_open() -> None:
+    array = _empty()
+    array[3:10, 3:10, 6] = ED  # a 7x7 square outline on axial slice 6 ...
+    array[4:9, 4:9, 6] = 0
+    array[3:10, 6, 2:4] = ED  # ... and a 7x2 bar on coronal slice 6: no hole in any slice
+    layer = LabelLayer(array)
+    assert fill_holes(layer, ED) == 0  # open in 3D
+    assert fill_holes(layer, ED, plane="coronal") == 0  # the ring is a line in coronal slices
+    assert fill_holes(layer, ED, plane="axial") == 25
+    assert np.count_nonzero(layer.data[:, :, 6] == ED) == 49
+    assert layer.history.undo_names == ["Fill holes"]
+
+
 def test_dilate_with_an_mm_radius_on_an_anisotropic_grid() -> None:
     array = _empty()
     array[8, 8, 8] = ET
