@@ -12,6 +12,9 @@
 5. Every predicted component gathered by no lesion is a false positive: Dice 0, HD95 374 mm.
 6. Scores are means over scored lesions plus false positives. With nothing to score (no reference
    lesion above the threshold and no false positive) the case scores Dice 1 and HD95 0.
+
+A lesion's HD95 is ``segmentation_core.metrics.hd95`` (voxel surfaces, like MONAI); the reference code
+uses DeepMind's surfel-based ``compute_robust_hausdorff``, which can differ by a fraction of a voxel.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from segmentation_core.labels import region_mask
+from segmentation_core.labels import convert, region_mask
 from segmentation_core.metrics.overlap import dice
 from segmentation_core.metrics.surface import bounding_box, hd95
 
@@ -39,9 +42,11 @@ def lesion_wise(
     *,
     dilation: int = 3,
     min_lesion_voxels: int = 50,
+    scheme: str = "internal",
 ) -> dict[str, Any]:
-    """BraTS 2023 lesion-wise scores of one region of internal label maps ``pred`` and ``ref``.
+    """BraTS 2023 lesion-wise scores of one region (WT, TC, ET, NCR or ED) of label maps ``pred``, ``ref``.
 
+    The maps hold internal labels unless ``scheme`` names another label scheme.
     Returns ``{"dice", "hd95", "tp", "fn", "fp", "lesions"}``: the lesion-wise means, the counts of
     scored reference lesions found (tp) and missed (fn) and of false-positive predicted components
     (fp), and per scored lesion ``{"voxels", "dice", "hd95", "matched"}`` (matched = number of
@@ -52,6 +57,8 @@ def lesion_wise(
         raise ValueError(f"prediction and reference must be 3-D of one shape: {pred.shape} vs {ref.shape}")
     if dilation < 1:
         raise ValueError(f"dilation must be at least 1 voxel, got {dilation}")
+    if scheme != "internal":
+        pred, ref = convert(pred, scheme, "internal"), convert(ref, scheme, "internal")
     pred_mask, ref_mask = region_mask(pred, region), region_mask(ref, region)
     box = bounding_box(pred_mask | ref_mask, pad=dilation + 1)
     if box is None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from segmentation_core.labels import LABEL_NAMES, REGIONS
+from segmentation_core.labels import LABEL_NAMES, REGIONS, convert
 from segmentation_core.metrics.overlap import (
     confusion,
     dice_from,
@@ -57,16 +57,22 @@ def region_metrics(
     ref: np.ndarray,
     spacing: tuple[float, float, float],
     regions: Iterable[str] = DEFAULT_REGIONS,
+    *,
+    scheme: str = "internal",
 ) -> dict[str, dict[str, float]]:
     """Dice, HD95 (mm), ASD (mm), sensitivity, specificity and volumes (cm^3) per region.
 
-    ``pred`` and ``ref`` are internal-scheme label maps (0 bg, 1 NCR, 2 ED, 3 ET) on one grid.
+    ``pred`` and ``ref`` are label maps on one grid, in the internal scheme (0 bg, 1 NCR, 2 ED, 3 ET)
+    unless ``scheme`` names another (see ``segmentation_core.labels.SCHEMES``); ``regions`` are WT, TC,
+    ET or single label names (NCR, ED).
     Returns ``{region: {metric: value}}`` with the metrics of ``METRIC_NAMES``. Empty masks follow
     the BraTS conventions: both empty -> Dice 1, HD95 0; exactly one empty -> Dice 0, HD95 373.13 mm
     (see ``overlap`` and ``surface`` for each rule). All work happens in the bounding box of the
     tumour in either map.
     """
     pred, ref = _label_pair(pred, ref)
+    if scheme != "internal":
+        pred, ref = convert(pred, scheme, "internal"), convert(ref, scheme, "internal")
     unit = voxel_volume_cm3(spacing)
     total = pred.size
     box = bounding_box((pred > 0) | (ref > 0), pad=1)

@@ -205,3 +205,18 @@ def test_stray_voxels_far_apart_give_exact_distances() -> None:
     n = np.count_nonzero(surface(ref == 3))
     assert scores["asd"] == pytest.approx(sum(far) / (2 * n + 2))
     assert scores["asd"] == pytest.approx(exact.asd())
+
+
+@pytest.mark.parametrize("scheme", ["brats", "msd"])
+def test_any_label_scheme_gives_the_internal_scores(scheme: str) -> None:
+    from segmentation_core.labels import convert
+    from segmentation_core.metrics import lesion_wise
+
+    pred, ref = _labels()
+    pred_file, ref_file = convert(pred, "internal", scheme), convert(ref, "internal", scheme)
+    assert not np.array_equal(ref_file, ref)
+    spacing = (1.0, 2.0, 0.5)
+    assert region_metrics(pred_file, ref_file, spacing, scheme=scheme) == region_metrics(pred, ref, spacing)
+    assert lesion_wise(pred_file, ref_file, spacing, "TC", scheme=scheme, min_lesion_voxels=4) == lesion_wise(
+        pred, ref, spacing, "TC", min_lesion_voxels=4
+    )

@@ -11,7 +11,7 @@ import pytest
 from segmentation_core.cli import main
 from segmentation_core.io import CaseLoadError
 from segmentation_core.metrics.files import case_name, find_label_files, pair_label_files
-from tests.core.io_fixtures import ANISOTROPIC_AFFINE, write_nifti
+from tests.core.io_fixtures import ANISOTROPIC_AFFINE, oblique_affine, write_nifti
 
 SHAPE = (8, 8, 8)
 #: ANISOTROPIC_AFFINE has 0.9 x 1.2 x 3 mm voxels along the array axes: 3.24 mm^3 each.
@@ -140,3 +140,16 @@ def test_two_single_files_pair_whatever_their_names(tmp_path: Path) -> None:
     pred = write(tmp_path / "model_output.nii.gz", slab(2, slice(2, 4)))
     ref = write(tmp_path / "Case1_seg.nii.gz", slab(2, slice(2, 4)))
     assert pair_label_files(pred, ref).pairs == {"Case1": (pred, ref)}
+
+
+def test_oblique_grid_distances_in_mm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    affine = oblique_affine(spacing=(1.0, 1.5, 2.0))
+    pred = write(tmp_path / "p" / "case.nii.gz", slab(2, slice(3, 5)), affine)
+    ref = write(tmp_path / "r" / "case_seg.nii.gz", slab(2, slice(2, 4)), affine)
+    out = tmp_path / "out.csv"
+    assert main(["evaluate", str(pred.parent), str(ref.parent), "--csv", str(out)]) == 0
+    wt = next(row for row in csv.DictReader(out.open()) if row["case"] == "case" and row["region"] == "WT")
+    assert (float(wt["dice"]), float(wt["hd95"]), float(wt["asd"])) == (0.5, 2.0, 1.0)
+    assert float(wt["volume_pred_cm3"]) == pytest.approx(72 * 3.0 / 1000, rel=1e-5)
+    assert main(["evaluate", str(pred), str(ref), "--csv", str(tmp_path / "no" / "such" / "dir.csv")]) == 2
+    assert "cannot write the CSV file" in capsys.readouterr().err
