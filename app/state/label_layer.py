@@ -152,7 +152,7 @@ class LabelLayer:
         if self._stroke_name is None:
             with self.stroke("Edit"):
                 return self.apply(bbox, mask, value)
-        bbox = tuple(bbox)  # type: ignore[assignment]
+        bbox = tuple(slice(*s.indices(n)[:2]) for s, n in zip(bbox, self.shape))  # type: ignore[assignment]
         patch = self._array[bbox]
         if mask.shape != patch.shape:
             raise ValueError(f"mask shape {mask.shape} does not match the box {bbox} of shape {patch.shape}")

@@ -159,3 +159,13 @@ def test_stepped_reports_each_settled_step() -> None:
     layer.undo()
     layer.redo()
     assert seen == [("Brush", 2), ("Brush", 0), ("Brush", 2)]  # emitted after the labels changed
+
+
+def test_open_ended_boxes_are_normalised() -> None:
+    layer = _layer()
+    boxes = []
+    layer.changed.connect(boxes.append)
+    layer.apply((slice(None), slice(7, None), slice(0, 1)), np.ones((8, 2, 1), bool), 1)
+    assert boxes == [_box((0, 8), (7, 9), (0, 1))]
+    layer.undo()
+    assert not np.any(layer.data)
