@@ -140,7 +140,7 @@ class RetrainDialog(QDialog):
         self.log_view = QPlainTextEdit(self)
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(LOG_LINES)
-        self.log_view.setMaximumHeight(90)
+        self.log_view.setMaximumHeight(70)
 
         self.start_button = QPushButton("Start", self)
         self.resume_button = QPushButton("Resume last run", self)

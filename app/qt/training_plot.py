@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -11,6 +13,15 @@ from app.jobs.retrain import REGIONS, TrainingHistory
 REGION_COLOURS = {"WT": QColor("#2ca02c"), "TC": QColor("#ff7f0e"), "ET": QColor("#d62728")}
 LOSS_COLOUR = QColor("#1f77b4")
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 48, 12, 22, 22
+
+
+def loss_axis(losses: list[float]) -> tuple[float, float]:
+    """Y range of the loss panel: the data with a 10 % margin (never below 0), or 0..1 without data."""
+    if not losses:
+        return 0.0, 1.0
+    low, high = min(losses), max(losses)
+    pad = 0.1 * (high - low) or 0.1 * abs(high) or 0.1
+    return max(0.0, low - pad), high + pad
 
 
 class TrainingPlot(QWidget):
@@ -41,12 +52,14 @@ class TrainingPlot(QWidget):
         half = self.height() / 2
         x_range = self._x_range()
         losses = [y for _, y in self.history.loss]
-        loss_range = (0.0, max(losses) * 1.05) if losses else (0.0, 1.0)
+        loss_range = loss_axis(losses)
         top = QRectF(0, 0, self.width(), half)
         bottom = QRectF(0, half, self.width(), half)
-        self._panel(painter, top, "loss", x_range, loss_range, [("loss", LOSS_COLOUR, self.history.loss)])
+        self._panel(
+            painter, top, "loss by epoch", x_range, loss_range, [("loss", LOSS_COLOUR, self.history.loss)]
+        )
         series = [(r, REGION_COLOURS[r], self.history.dice[r]) for r in REGIONS]
-        self._panel(painter, bottom, "validation Dice", x_range, (0.0, 1.0), series, markers=True)
+        self._panel(painter, bottom, "validation Dice by epoch", x_range, (0.0, 1.0), series, markers=True)
         painter.end()
 
     def _panel(
@@ -84,12 +97,11 @@ class TrainingPlot(QWidget):
                 Qt.AlignmentFlag.AlignRight,
                 f"{y:.2g}",
             )
-        ticks = max(1, min(int(x1 - x0), 10))
-        for i in range(ticks + 1):
-            x = x0 + (x1 - x0) * i / ticks
+        step = max(1, math.ceil((x1 - x0) / 10))
+        for x in range(math.ceil(x0), math.floor(x1) + 1, step):
             point = to_screen(x, y0)
             painter.drawText(
-                QRectF(point.x() - 20, plot.bottom() + 2, 40, 16), Qt.AlignmentFlag.AlignHCenter, f"{x:g}"
+                QRectF(point.x() - 20, plot.bottom() + 2, 40, 16), Qt.AlignmentFlag.AlignHCenter, str(x)
             )
         legend_x = plot.right()
         for name, colour, points in reversed(series):

@@ -190,3 +190,12 @@ def test_cancel_with_the_real_training_cli(qtbot, setup) -> None:
     assert (snapshot(registry.dir) if registry.dir.exists() else {}) == before
     assert (dialog.request.out_dir / "last.pt").is_file()
     assert dialog.resume_button.isEnabled()
+
+
+def test_loss_axis_leaves_a_margin_and_stays_non_negative() -> None:
+    from app.qt.training_plot import loss_axis
+
+    assert loss_axis([]) == (0.0, 1.0)
+    assert loss_axis([1.0, 2.0]) == (0.9, 2.1)
+    assert loss_axis([0.05, 1.05]) == (0.0, 1.1500000000000001)
+    assert loss_axis([0.5, 0.5]) == (0.45, 0.55)
