@@ -3,7 +3,8 @@
 PRED and REF are label files or folders of them; folders are paired by case name (see
 ``segmentation_core.metrics.files``) and files without a partner are listed. Prints a table per case and
 region (Dice, HD95, ASD, sensitivity, specificity, volumes; lesion-wise Dice/HD95 with --lesion-wise)
-followed by the mean, median and standard deviation over cases, and optionally writes it all as CSV.
+followed by the mean, median and (population) standard deviation over cases, and optionally writes it
+all as CSV. Exit status: 0 when every pair was scored, 1 when some failed (each named), 2 on bad input.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.csv is not None and not args.csv.parent.is_dir():
+        raise CaseLoadError(args.csv, f"the folder {args.csv.parent} does not exist", "create it first")
     pairing = pair_label_files(args.pred, args.ref)
     for name, path in pairing.unpaired_predictions.items():
         print(f"warning: prediction {path} has no reference (case {name!r})", file=sys.stderr)
@@ -82,6 +85,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     summary = summarize_cases(scores)
     print(format_table(scores, summary, metrics))
+    print(
+        f"{len(scores)} case(s) scored, {failures} failed; unpaired: "
+        f"{len(pairing.unpaired_predictions)} prediction(s), {len(pairing.unpaired_references)} reference(s)"
+    )
     if args.csv is not None:
         write_csv(args.csv, scores, summary, metrics)
         print(f"wrote {args.csv}")
