@@ -75,7 +75,7 @@ def region_metrics(
         pred, ref = convert(pred, scheme, "internal"), convert(ref, scheme, "internal")
     unit = voxel_volume_cm3(spacing)
     total = pred.size
-    box = bounding_box((pred > 0) | (ref > 0), pad=1)
+    box = bounding_box((pred != 0) | (ref != 0), pad=1)
     if box is not None:
         pred, ref = pred[box], ref[box]
         _check_internal(pred, "prediction")

@@ -138,6 +138,10 @@ def test_region_metrics_rejects_bad_input() -> None:
     bad[1, 1, 1] = 4
     with pytest.raises(ValueError, match="reference holds values 0..4"):
         region_metrics(pred, bad, (1.0, 1.0, 1.0))
+    negative = ref.astype(np.int16)
+    negative[7, 7, 7] = -1
+    with pytest.raises(ValueError, match="reference holds values -1..3"):
+        region_metrics(pred.astype(np.int16), negative, (1.0, 1.0, 1.0))
     with pytest.raises(ValueError, match="unknown region 'XX'"):
         region_metrics(pred, ref, (1.0, 1.0, 1.0), regions=("XX",))
     with pytest.raises(ValueError, match="must be integers"):
