@@ -1,43 +1,57 @@
-"""The main window: three slice views and a 3D view in a 2x2 grid, menus and a status bar."""
+"""The main window: three slice views and a 3D view in a 2x2 grid, menus, display panel and status bar.
+
+Each menu group lives in its own module (``case_opener`` for File, ``view_menu`` for View,
+``retrain_menu`` for Retrain); this file only assembles them.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QGridLayout, QLabel, QMainWindow, QMenu, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMenu, QWidget
 
 from app.qt.about import show_about
+from app.qt.case_opener import CaseOpener, local_paths
+from app.qt.cursor_readout import CursorReadout
+from app.qt.display_panel import DisplayPanel
+from app.qt.retrain_menu import install_retrain_menu
+from app.qt.slice_view import SliceView
 from app.qt.view3d import View3D
+from app.qt.view_menu import install_view_menu
+from app.render.orientation import PLANES
+from app.state.viewer_state import ViewerState
 
 logger = logging.getLogger(__name__)
 
 MENU_TITLES = ("&File", "&Edit", "&Segment", "&Retrain", "&View", "&Help")
-PLANES = ("axial", "sagittal", "coronal")
 
 
 class MainWindow(QMainWindow):
     """Top-level window. Widgets only: state, tools and jobs live in their own layers."""
 
-    def __init__(self) -> None:
+    def __init__(self, state: ViewerState | None = None) -> None:
         super().__init__()
         self.setWindowTitle("BraTS Viewer")
         self.resize(1400, 1000)
+        self.setAcceptDrops(True)
+        self.state = state or ViewerState()
         self.menus: dict[str, QMenu] = {}
-        self.slice_views: dict[str, QWidget] = {plane: self._placeholder_view(plane) for plane in PLANES}
-        self.view3d = View3D(self)
+        self.actions_by_name: dict[str, QAction] = {}
+        self.slice_views: dict[str, SliceView] = {
+            plane: SliceView(self.state, plane, self) for plane in PLANES
+        }
+        self.view3d = View3D(self.state, self)
+        self.display_panel = DisplayPanel(self.state, self)
+        self.display_panel.install_shortcuts(self)
+        self.case_opener = CaseOpener(self, self.state)
+        self.cursor_readout = CursorReadout(self.state, self)
         self._build_grid()
+        self._build_dock()
         self._build_menus()
-        self.statusBar().showMessage("No case open: File ▸ Open case…")
-
-    def _placeholder_view(self, plane: str) -> QWidget:
-        label = QLabel(f"{plane.capitalize()}\n(no case open)", self)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setStyleSheet("background: black; color: #888;")
-        label.setObjectName(f"view_{plane}")
-        label.setMinimumSize(200, 200)
-        return label
+        self.statusBar().addPermanentWidget(self.cursor_readout)
+        self.statusBar().showMessage("No case open: File ▸ Open case folder… or File ▸ Open sample case")
 
     def _build_grid(self) -> None:
         central = QWidget(self)
@@ -53,15 +67,37 @@ class MainWindow(QMainWindow):
             grid.setColumnStretch(index, 1)
         self.setCentralWidget(central)
 
+    def _build_dock(self) -> None:
+        self.display_dock = QDockWidget("Display", self)
+        self.display_dock.setObjectName("display_dock")
+        self.display_dock.setWidget(self.display_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.display_dock)
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
         for title in MENU_TITLES:
             self.menus[title.replace("&", "")] = bar.addMenu(title)
+        self.actions_by_name.update(self.case_opener.install(self.menus["File"]))
+        self.menus["File"].addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
         self.menus["File"].addAction(quit_action)
+        self.actions_by_name.update(install_view_menu(self, self.menus["View"]))
+        self.actions_by_name.update(install_retrain_menu(self, self.menus))
         about = QAction("&About BraTS Viewer", self, triggered=lambda: show_about(self))
         self.menus["Help"].addAction(about)
 
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if local_paths(event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        paths = local_paths(event.mimeData().urls())
+        if paths:
+            event.acceptProposedAction()
+            self.case_opener.open_paths(paths)
+
+    # ------------------------------------------------------------------ checks and closing
     def render_all_views(self) -> dict[str, bool]:
         """Render one frame of every view; returns view name -> whether it produced a non-empty image."""
         results: dict[str, bool] = {}
@@ -72,5 +108,7 @@ class MainWindow(QMainWindow):
         return results
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.case_opener.job is not None and self.case_opener.job.running:
+            self.case_opener.job.cancel()
         self.view3d.close_interactor()
         super().closeEvent(event)

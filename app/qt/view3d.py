@@ -1,32 +1,190 @@
-"""The 3D view: a pyvistaqt ``QtInteractor`` (the only OpenGL in the app), closed with its window."""
+"""The 3D view: label surfaces, the slice planes at the cursor and optional volume rendering.
+
+A pyvistaqt ``QtInteractor`` (the only OpenGL in the app), closed with its window. Surfaces are
+computed by a job in a worker thread, at most once per ``SURFACE_THROTTLE_MS`` while labels change
+(a newer request waits for the running one and then supersedes it); actors change on the GUI thread only.
+"""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from app.jobs.runner import JobHandle, start_job
+from app.render.scene3d import Scene3D
+from app.render.surfaces import SurfaceRequest, run_surfaces
+from app.state.viewer_state import ViewerState
 
 logger = logging.getLogger(__name__)
+SURFACE_THROTTLE_MS = 250
+VOLUME_THROTTLE_MS = 300
 
 
 class View3D(QWidget):
     """Hosts the VTK render window; call :meth:`close_interactor` before the window goes away."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ViewerState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from pyvistaqt import QtInteractor
 
+        self.state = state
         self.interactor = QtInteractor(self)
         self.interactor.set_background("black")
         self.interactor.add_text("3D", position="upper_left", font_size=10, color="white", name="title")
-        layout = QVBoxLayout(self)
+        self.scene = Scene3D(self.interactor)
+        self.surface_job: JobHandle | None = None
+        self._surfaces_pending = False
+        self._camera_pending = False
+        self._case_generation = 0
+        self._closed = False
+        self._surface_timer = self._timer(SURFACE_THROTTLE_MS, self._start_surfaces)
+        self._volume_timer = self._timer(VOLUME_THROTTLE_MS, self._update_volume)
+        self._render_timer = self._timer(0, self.render_frame)
+        self._build(QVBoxLayout(self))
+        state.case_changed.connect(self._on_case)
+        state.labels_changed.connect(self._on_labels)
+        state.cursor.changed.connect(self._on_cursor)
+        state.display.changed.connect(self._on_display)
+
+    def _timer(self, interval_ms: int, slot) -> QTimer:  # noqa: ANN001 (a callable)
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(interval_ms)
+        timer.timeout.connect(slot)
+        return timer
+
+    def _build(self, layout: QVBoxLayout) -> None:
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addWidget(self.interactor)
+        bar = QHBoxLayout()
+        self.reset_button = QPushButton("Reset camera", self)
+        self.reset_button.clicked.connect(self.reset_camera)
+        self.screenshot_button = QPushButton("Screenshot…", self)
+        self.screenshot_button.clicked.connect(self._ask_screenshot)
+        self.volume_box = QCheckBox("Volume rendering", self)
+        self.volume_box.setToolTip("Volume-render the active sequence (every 2nd voxel)")
+        self.volume_box.toggled.connect(lambda _on: self._update_volume())
+        for widget in (self.reset_button, self.screenshot_button, self.volume_box):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+
+    # ------------------------------------------------------------------ state -> scene
+    def _on_case(self, case: object) -> None:
+        self._case_generation += 1
+        self.scene.clear()
+        if case is None:
+            self.schedule_render()
+            return
+        self._on_cursor(self.state.cursor.position)
+        self._update_volume()
+        self._camera_pending = True
+        self.reset_camera()
+        self._start_surfaces()
+
+    def _on_labels(self, _bbox: tuple) -> None:
+        if not self._surface_timer.isActive():
+            self._surface_timer.start()
+
+    def _on_cursor(self, voxel: tuple) -> None:
+        case = self.state.case
+        if case is not None:
+            self.scene.set_planes(case.affine, case.shape, voxel)
+            self.schedule_render()
+
+    def _on_display(self, what: str) -> None:
+        if what == "overlay":
+            self.scene.apply_overlay(self.state.display.overlay)
+            self.schedule_render()
+        elif what in ("sequence", "window_level") and self.volume_box.isChecked():
+            self._volume_timer.start()
+
+    def _start_surfaces(self) -> None:
+        labels, case = self.state.labels, self.state.case
+        if labels is None or case is None or self._closed:
+            return
+        if self.surface_job is not None and self.surface_job.running:
+            self._surfaces_pending = True
+            return
+        self._surfaces_pending = False
+        generation = self._case_generation
+        request = SurfaceRequest(labels.data.copy(), case.affine)
+        self.surface_job = start_job(
+            run_surfaces,
+            request,
+            title="3D surfaces",
+            on_result=lambda meshes: self._show_surfaces(meshes, generation),
+            on_error=lambda exc: logger.warning("3D surfaces failed: %s", exc),
+            on_finished=self._surfaces_finished,
+        )
+
+    def _show_surfaces(self, meshes: dict, generation: int) -> None:
+        if generation != self._case_generation or self._closed:
+            return  # computed for a case that is no longer open
+        self.scene.set_surfaces(meshes, self.state.display.overlay)
+        if self._camera_pending and meshes:
+            self._camera_pending = False
+            self.reset_camera()
+        self.schedule_render()
+
+    def _surfaces_finished(self) -> None:
+        if self._surfaces_pending:
+            self._start_surfaces()
+
+    def _update_volume(self) -> None:
+        case = self.state.case
+        if self._closed:
+            return
+        if case is None or not self.volume_box.isChecked():
+            self.scene.set_volume(None)
+        else:
+            self.scene.set_volume(self.state.image(), case.affine, self.state.display.window_level())
+        self.schedule_render()
+
+    # ------------------------------------------------------------------ actions
+    @property
+    def surfaces_ready(self) -> bool:
+        """True when no surface computation is running or waiting."""
+        idle = self.surface_job is None or not self.surface_job.running
+        return idle and not self._surfaces_pending and not self._surface_timer.isActive()
+
+    def reset_camera(self) -> None:
+        """Fit the camera to what is shown (surfaces, else the slice planes), seen from front-left-above."""
+        self.interactor.view_isometric(render=False)
+        self.interactor.reset_camera(render=False)
+        self.schedule_render()
+
+    def schedule_render(self) -> None:
+        """Render once, soon (several changes in one event-loop pass render once)."""
+        if not self._closed and not self._render_timer.isActive():
+            self._render_timer.start()
+
+    def save_screenshot(self, path: Path | str) -> Path:
+        """Write the 3D view to a PNG file."""
+        path = Path(path)
+        self.render_frame()
+        self.interactor.screenshot(str(path))
+        return path
+
+    def _ask_screenshot(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save 3D screenshot", "3d-view.png", "PNG images (*.png)")
+        if name:
+            self.save_screenshot(name)
 
     def render_frame(self) -> None:
         """Render one frame now."""
-        self.interactor.render()
+        if not self._closed:
+            self.interactor.render()
 
     def close_interactor(self) -> None:
-        """Release the VTK render window and its GL context (idempotent)."""
+        """Stop pending work and release the VTK render window and its GL context (idempotent)."""
+        self._closed = True
+        for timer in (self._surface_timer, self._volume_timer, self._render_timer):
+            timer.stop()
+        if self.surface_job is not None and self.surface_job.running:
+            self.surface_job.cancel()
         self.interactor.close()

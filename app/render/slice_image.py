@@ -27,15 +27,15 @@ def _label_colour_lut(overlay: OverlaySettings) -> tuple[np.ndarray, np.ndarray]
     colours = np.zeros((256, 3), np.float32)
     alpha = np.zeros(256, np.float32)
     for label in _LABELS:
-        colour = _effective_colour(overlay, label)
+        colour = label_display_colour(overlay, label)
         if colour is not None:
             colours[label] = colour
             alpha[label] = overlay.opacity
     return colours, alpha
 
 
-def _effective_colour(overlay: OverlaySettings, label: int) -> tuple[int, int, int] | None:
-    """The colour a label is drawn in: its own, or in composite mode its innermost visible region's."""
+def label_display_colour(overlay: OverlaySettings, label: int) -> tuple[int, int, int] | None:
+    """The colour a label is drawn in (None: hidden): its own, or in composite mode its innermost visible region's."""
     if not overlay.composite:
         return overlay.colour(label) if overlay.is_visible(label) else None
     for region in reversed(_REGION_ORDER):

@@ -37,7 +37,7 @@ class ViewerState:
         else:
             initial = case.labels.array if case.labels is not None else np.zeros(case.shape, np.uint8)
             self.labels = LabelLayer(initial, case.spacing)
-            self.labels.changed.connect(self.labels_changed.emit)
+            self.labels.changed.connect(self._emit_labels)
             self.labels.replaced.connect(self._emit_all_labels)
             self.display.set_all_window_levels(auto_window_levels(case))
             self.cursor.reset(case.shape)
@@ -45,8 +45,11 @@ class ViewerState:
 
     def _disconnect_labels(self) -> None:
         if self.labels is not None:
-            self.labels.changed.disconnect(self.labels_changed.emit)
+            self.labels.changed.disconnect(self._emit_labels)
             self.labels.replaced.disconnect(self._emit_all_labels)
+
+    def _emit_labels(self, bbox: tuple) -> None:
+        self.labels_changed.emit(bbox)
 
     def _emit_all_labels(self) -> None:
         if self.case is not None:

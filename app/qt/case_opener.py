@@ -1,0 +1,159 @@
+"""Opening cases: File menu entries (folder, files, DICOM folder, sample, recent), drag and drop, and
+loading in a worker with a progress dialog. Errors are shown in a dialog and the open case stays open.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import partial
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, QUrl, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
+
+import resources
+from app.jobs.load_case import LoadCaseRequest, run_load_case
+from app.jobs.runner import JobHandle, start_job
+from app.qt.job_dialog import JobProgressDialog
+from app.state.job import JobState
+from app.state.viewer_state import ViewerState
+from segmentation_core.io import CaseLoadError
+from segmentation_core.types import Case
+
+log = logging.getLogger(__name__)
+RECENT_KEY = "recent_cases"
+MAX_RECENT = 8
+IMAGE_FILTER = "Images (*.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd);;All files (*)"
+
+
+def show_load_error(parent: QWidget, exc: BaseException) -> None:
+    """The dialog for a case that could not be opened (tests replace it)."""
+    QMessageBox.critical(parent, "Could not open the case", f"{exc}\n\nThe case that was open stays open.")
+
+
+def local_paths(urls: list[QUrl]) -> list[Path]:
+    """The local files or folders among dropped URLs."""
+    return [Path(url.toLocalFile()) for url in urls if url.isLocalFile()]
+
+
+class CaseOpener(QObject):
+    """Owns the case-opening actions of a window and the one load job that may be running."""
+
+    case_opened = Signal(object)  # Case
+
+    def __init__(self, window: QMainWindow, state: ViewerState, settings: QSettings | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.state = state
+        self.settings = settings or QSettings()
+        self.job: JobHandle | None = None
+        self.dialog: JobProgressDialog | None = None
+        self.recent_menu = QMenu("Open &recent", window)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+
+    def install(self, menu: QMenu) -> dict[str, QAction]:
+        """Add Open case folder / files / DICOM folder / sample and Open recent to ``menu``."""
+        w = self.window
+        actions = {
+            "open_folder": QAction("&Open case folder…", w, shortcut=QKeySequence.StandardKey.Open),
+            "open_files": QAction("Open case &files…", w),
+            "open_dicom": QAction("Open &DICOM folder…", w),
+            "open_sample": QAction("Open &sample case (BraTS 2018)", w),
+        }
+        actions["open_folder"].triggered.connect(lambda: self._ask_folder("Open case folder"))
+        actions["open_files"].triggered.connect(self._ask_files)
+        actions["open_dicom"].triggered.connect(lambda: self._ask_folder("Open DICOM folder"))
+        actions["open_sample"].triggered.connect(self.open_sample)
+        for action in actions.values():
+            menu.addAction(action)
+        menu.addMenu(self.recent_menu)
+        return actions
+
+    # ------------------------------------------------------------------ asking
+    def _ask_folder(self, title: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, title)
+        if folder:
+            self.open_paths([Path(folder)])
+
+    def _ask_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self.window, "Open the files of one case", "", IMAGE_FILTER)
+        if files:
+            self.open_paths([Path(f) for f in files])
+
+    def open_sample(self) -> JobHandle | None:
+        return self.open_paths([resources.sample_case_dir()])
+
+    # ------------------------------------------------------------------ recent cases
+    def recent(self) -> list[list[str]]:
+        """Recently opened cases, newest first; each is the list of paths that opened it."""
+        try:
+            entries = json.loads(str(self.settings.value(RECENT_KEY, "[]")))
+        except ValueError:
+            return []
+        return [e for e in entries if isinstance(e, list) and all(isinstance(p, str) for p in e)]
+
+    def _remember(self, paths: list[Path]) -> None:
+        entry = [str(p) for p in paths]
+        entries = [entry, *(e for e in self.recent() if e != entry)][:MAX_RECENT]
+        self.settings.setValue(RECENT_KEY, json.dumps(entries))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        entries = self.recent()
+        for entry in entries:
+            paths = [Path(p) for p in entry]
+            text = str(paths[0]) if len(paths) == 1 else f"{paths[0].parent}  ({len(paths)} files)"
+            self.recent_menu.addAction(text, partial(self.open_paths, paths))
+        if not entries:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    # ------------------------------------------------------------------ loading
+    def open_paths(self, paths: list[Path]) -> JobHandle | None:
+        """Load a case from a folder, an MSD file or a case's files, in a worker (one load at a time)."""
+        if self.job is not None and self.job.running:
+            self.window.statusBar().showMessage("A case is still loading; cancel it first.", 5000)
+            return None
+        try:
+            request = LoadCaseRequest.from_paths(paths)
+        except CaseLoadError as exc:
+            show_load_error(self.window, exc)
+            return None
+        job_state = JobState(f"Opening {request.label}")
+        self.dialog = JobProgressDialog(job_state.title, "Reading the sequences…", self.window)
+        job_state.changed.connect(self.dialog.show_snapshot)
+        self.dialog.show()
+        self.window.statusBar().showMessage(f"Opening {request.label}…")
+        self.job = start_job(
+            run_load_case,
+            request,
+            title=job_state.title,
+            on_progress=job_state.update,
+            on_result=lambda case: self._loaded(case, paths),
+            on_error=self._failed,
+            on_cancelled=lambda: self.window.statusBar().showMessage("Opening cancelled.", 5000),
+            on_finished=self._close_dialog,
+        )
+        self.dialog.cancel_requested.connect(self.job.cancel)
+        return self.job
+
+    def _loaded(self, case: Case, paths: list[Path]) -> None:
+        self.state.set_case(case)
+        self._remember(paths)
+        self.window.setWindowTitle(f"BraTS Viewer — {case.case_id}")
+        labels = "with labels" if case.labels is not None else "no labels"
+        note = f"  Warning: {' '.join(case.warnings)}" if case.warnings else ""
+        self.window.statusBar().showMessage(f"Opened {case.case_id} ({labels}).{note}", 10000)
+        self.case_opened.emit(case)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.window.statusBar().showMessage("The case could not be opened.", 5000)
+        show_load_error(self.window, exc)
+
+    def _close_dialog(self) -> None:
+        if self.dialog is not None:
+            self.dialog.blockSignals(True)  # closing is not a cancel request
+            self.dialog.close()
+            self.dialog.deleteLater()
+            self.dialog = None
