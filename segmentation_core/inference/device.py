@@ -41,8 +41,9 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def default_batch_size(device: torch.device) -> int:
-    """Windows per batch: a few on a GPU, one on the CPU (it already uses every core per window)."""
-    return 4 if device.type == "cuda" else 1
+    """Windows per batch: a few on a GPU; two on the CPU, where a batch above one also makes torch pick
+    oneDNN convolutions for the small deep layers (about twice as fast as its native kernels there)."""
+    return 4 if device.type == "cuda" else 2
 
 
 def cpu_threads(threads: int | None = None) -> int:

@@ -6,16 +6,25 @@ import torch
 from torch import nn
 
 
+def instance_norm(channels: int) -> nn.GroupNorm:
+    """Affine instance normalisation, as GroupNorm with one group per channel.
+
+    The maths and the parameter names (``weight``, ``bias``) are those of ``nn.InstanceNorm3d(affine=True)``;
+    GroupNorm's CPU kernel is many times faster.
+    """
+    return nn.GroupNorm(channels, channels)
+
+
 class ConvBlock(nn.Sequential):
     """Two 3x3x3 convolutions, each followed by instance norm and leaky ReLU."""
 
     def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
         super().__init__(
             nn.Conv3d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False),
-            nn.InstanceNorm3d(out_channels, affine=True),
+            instance_norm(out_channels),
             nn.LeakyReLU(0.01, inplace=True),
             nn.Conv3d(out_channels, out_channels, 3, padding=1, bias=False),
-            nn.InstanceNorm3d(out_channels, affine=True),
+            instance_norm(out_channels),
             nn.LeakyReLU(0.01, inplace=True),
         )
 

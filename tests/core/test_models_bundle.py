@@ -62,3 +62,16 @@ def test_weights_that_do_not_match_are_refused(tmp_path) -> None:
     (folder / "weights.pt").write_bytes(b"garbage")
     with pytest.raises(BundleError, match="cannot read weights"):
         ModelBundle.load(folder).load_network()
+
+
+def test_norm_layers_are_instance_norm() -> None:
+    """GroupNorm with one group per channel: the same result and parameter names as InstanceNorm3d."""
+    torch.manual_seed(0)
+    net = UNet3D(base_filters=4, depth=3)
+    norm = net.encoders[1][1]
+    torch.nn.init.normal_(norm.weight)
+    torch.nn.init.normal_(norm.bias)
+    x = torch.randn(2, 8, 6, 5, 7) * 3 + 1
+    reference = torch.nn.InstanceNorm3d(8, affine=True)
+    reference.load_state_dict(norm.state_dict())
+    torch.testing.assert_close(norm(x), reference(x), atol=1e-5, rtol=1e-5)

@@ -66,7 +66,7 @@ def test_regions_to_labels_nests_et_in_tc_in_wt() -> None:
 
 def test_prediction_is_on_the_case_grid_and_matches_the_regions(bundle) -> None:
     case = make_case()
-    predictor = with_network(Predictor(bundle, device="cpu", postprocess=False), FirstThree())
+    predictor = with_network(Predictor(bundle, device="cpu", postprocess=False, batch_size=1), FirstThree())
     progress: list[Progress] = []
     prediction = run_prediction(predictor, case, on_progress=progress.append, want_probabilities=True)
     image = np.stack([case.channels[n].array for n in SEQUENCES[:3]])
@@ -95,7 +95,9 @@ def test_tta_runs_every_mirror_and_keeps_an_equivariant_result(bundle) -> None:
     case = make_case()
     plain = run_prediction(with_network(Predictor(bundle, device="cpu"), FirstThree()), case)
     network = FirstThree()
-    mirrored = run_prediction(with_network(Predictor(bundle, device="cpu", tta=True), network), case)
+    mirrored = run_prediction(
+        with_network(Predictor(bundle, device="cpu", tta=True, batch_size=1), network), case
+    )
     assert network.calls == 4 * 8  # 4 windows x 8 mirrors
     np.testing.assert_array_equal(mirrored.labels, plain.labels)
     assert len(MIRRORS) == 8 and len(set(MIRRORS)) == 8 and MIRRORS[0] == ()
@@ -106,7 +108,7 @@ def test_tta_runs_every_mirror_and_keeps_an_equivariant_result(bundle) -> None:
 
 def test_cancel_stops_within_one_batch(bundle) -> None:
     network = FirstThree()
-    predictor = with_network(Predictor(bundle, device="cpu"), network)
+    predictor = with_network(Predictor(bundle, device="cpu", batch_size=1), network)
     token = CancelToken()
     with pytest.raises(CancelledError):
         run_prediction(predictor, make_case(), cancel=token, on_progress=lambda p: token.cancel())
@@ -145,7 +147,7 @@ def test_cuda_fallback_chain_order() -> None:
         ("cuda", "cuda", 2, "smaller batch (2)"),
         ("cuda", "cuda", 1, "smaller batch (1)"),
         ("cuda", "cpu", 1, "stitching on the CPU"),
-        ("cpu", "cpu", 1, "CPU (GPU out of memory)"),
+        ("cpu", "cpu", 2, "CPU (GPU out of memory)"),
     ]
     assert fallback_attempts(CPU, 2) == [Attempt(CPU, CPU, 2)]
 
