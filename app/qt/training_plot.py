@@ -24,6 +24,12 @@ def loss_axis(losses: list[float]) -> tuple[float, float]:
     return max(0.0, low - pad), high + pad
 
 
+def tick_label(value: float, step: float) -> str:
+    """``value`` with the fewest decimals (at most 6) that show ticks ``step`` apart to within 5 %."""
+    decimals = next((d for d in range(7) if abs(round(step, d) - step) <= 0.05 * step), 6)
+    return f"{value:.{decimals}f}"
+
+
 class TrainingPlot(QWidget):
     """Draws a TrainingHistory; call ``set_history`` (or ``update``) after every new event."""
 
@@ -95,7 +101,7 @@ class TrainingPlot(QWidget):
             painter.drawText(
                 QRectF(area.left(), point.y() - 8, MARGIN_LEFT - 4, 16),
                 Qt.AlignmentFlag.AlignRight,
-                f"{y:.2g}",
+                tick_label(y, (y1 - y0) / 4),
             )
         step = max(1, math.ceil((x1 - x0) / 10))
         for x in range(math.ceil(x0), math.floor(x1) + 1, step):

@@ -199,3 +199,12 @@ def test_loss_axis_leaves_a_margin_and_stays_non_negative() -> None:
     assert loss_axis([1.0, 2.0]) == (0.9, 2.1)
     assert loss_axis([0.05, 1.05]) == (0.0, 1.1500000000000001)
     assert loss_axis([0.5, 0.5]) == (0.45, 0.55)
+
+
+def test_tick_labels_differ_between_neighbouring_ticks() -> None:
+    from app.qt.training_plot import tick_label
+
+    assert [tick_label(1.2 + 0.05 * i, 0.05) for i in range(3)] == ["1.20", "1.25", "1.30"]
+    assert [tick_label(0.25 * i, 0.25) for i in range(5)] == ["0.00", "0.25", "0.50", "0.75", "1.00"]
+    assert tick_label(1 / 3, 1 / 30) == "0.333"
+    assert tick_label(12.0, 3.0) == "12"
