@@ -15,13 +15,21 @@ LOSS_COLOUR = QColor("#1f77b4")
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 48, 12, 22, 22
 
 
-def loss_axis(losses: list[float]) -> tuple[float, float]:
-    """Y range of the loss panel: the data with a 10 % margin (never below 0), or 0..1 without data."""
+def loss_axis(losses: list[float], ticks: int = 4) -> tuple[float, float]:
+    """Y range of the loss panel: ``ticks`` intervals of a round step (1, 2, 2.5, 3, 4 or 5 x 10^k) that
+    hold the data with a small margin, never below 0; 0..1 without data."""
     if not losses:
         return 0.0, 1.0
     low, high = min(losses), max(losses)
-    pad = 0.1 * (high - low) or 0.1 * abs(high) or 0.1
-    return max(0.0, low - pad), high + pad
+    pad = 0.05 * (high - low) or 0.05 * abs(high) or 0.05
+    low, high = max(0.0, low - pad), high + pad
+    magnitude = 10 ** math.floor(math.log10((high - low) / ticks))
+    for factor in (1, 2, 2.5, 3, 4, 5, 10, 20):
+        step = factor * magnitude
+        start = math.floor(low / step) * step
+        if start + ticks * step >= high:
+            return round(start, 12), round(start + ticks * step, 12)
+    raise AssertionError("unreachable: a factor of 20 always covers the range")
 
 
 def tick_label(value: float, step: float) -> str:

@@ -192,13 +192,14 @@ def test_cancel_with_the_real_training_cli(qtbot, setup) -> None:
     assert dialog.resume_button.isEnabled()
 
 
-def test_loss_axis_leaves_a_margin_and_stays_non_negative() -> None:
+def test_loss_axis_uses_round_ticks_around_the_data() -> None:
     from app.qt.training_plot import loss_axis
 
     assert loss_axis([]) == (0.0, 1.0)
-    assert loss_axis([1.0, 2.0]) == (0.9, 2.1)
-    assert loss_axis([0.05, 1.05]) == (0.0, 1.1500000000000001)
-    assert loss_axis([0.5, 0.5]) == (0.45, 0.55)
+    assert loss_axis([1.0, 2.0]) == (0.9, 2.1)  # steps of 0.3
+    assert loss_axis([0.05, 1.05]) == (0.0, 1.2)
+    assert loss_axis([0.5, 0.5]) == (0.46, 0.54)  # steps of 0.02
+    assert loss_axis([1.2331, 1.3006, 1.3520]) == (1.2, 1.36)  # steps of 0.04
 
 
 def test_tick_labels_differ_between_neighbouring_ticks() -> None:
