@@ -8,6 +8,7 @@ voxels) are used by training, so a model sees the same kind of input in both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,8 +68,8 @@ class Preprocessed:
         return self.uncrop(self.to_crop(maps).cpu().numpy(), fill)
 
 
-def stack_channels(case: Case, channels: tuple[str, ...]) -> np.ndarray:
-    """The case's sequences in ``channels`` order as (C, X, Y, Z) float32; refuses missing ones."""
+def channel_arrays(case: Case, channels: tuple[str, ...]) -> list[np.ndarray]:
+    """The case's sequences in ``channels`` order; refuses missing ones and mismatched grids."""
     missing = [name for name in channels if name not in case.channels]
     if missing:
         name = case.case_id or "the case"
@@ -80,15 +81,17 @@ def stack_channels(case: Case, channels: tuple[str, ...]) -> np.ndarray:
     shapes = {name: case.channels[name].shape for name in channels}
     if len(set(shapes.values())) != 1:
         raise PreprocessError(f"{case.case_id or 'case'}: sequences are on different grids {shapes}")
-    return np.stack([np.asarray(case.channels[name].array, dtype=np.float32) for name in channels])
+    return [np.asarray(case.channels[name].array) for name in channels]
 
 
-def brain_box(image: np.ndarray, margin: int = MARGIN) -> Box:
+def brain_box(image: np.ndarray | Sequence[np.ndarray], margin: int = MARGIN) -> Box:
     """Bounding box of voxels non-zero in any channel of (C, X, Y, Z), grown by ``margin`` voxels.
 
     An all-zero image keeps its whole extent.
     """
-    nonzero = np.any(image != 0, axis=0)
+    nonzero = image[0] != 0
+    for channel in image[1:]:
+        nonzero |= channel != 0
     box = []
     for axis in range(3):
         hits = np.flatnonzero(nonzero.any(axis=tuple(a for a in range(3) if a != axis)))
@@ -135,10 +138,9 @@ def preprocess(
     ``spacing=None`` keeps the case's own grid. The case is expected in canonical orientation (as
     ``segmentation_core.io.load_case`` returns it).
     """
-    image = stack_channels(case, channels)
-    box = brain_box(image, margin)
-    cropped = zscore_nonzero(image[(slice(None), *box)])
-    del image
+    arrays = channel_arrays(case, channels)
+    box = brain_box(arrays, margin)
+    cropped = zscore_nonzero(np.stack([array[box] for array in arrays]))
     if spacing is not None:
         size = resampled_shape(cropped.shape[1:], case.spacing, spacing)
         cropped = resample(torch.from_numpy(cropped), size).numpy()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -185,3 +187,30 @@ def test_device_choice() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             resolve_device("cuda")
+
+
+REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real" / "Brats18_CBICA_AME_1"
+
+
+@pytest.mark.real_data
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"real BraTS cases absent ({REAL})")
+def test_real_case_labels_on_its_grid_and_only_inside_the_brain(tmp_path) -> None:
+    from segmentation_core.io import load_case
+
+    case = load_case(REAL)
+    bundle = ModelBundle.load(
+        make_tiny_bundle(tmp_path / "m", spacing=(4.0, 4.0, 4.0), patch_size=(16, 16, 16))
+    )
+    # one thread: tiny layers on a machine shared with other jobs are faster without thread barriers
+    predictor = Predictor(bundle, device="cpu", postprocess=False, threads=1)
+    prediction = run_prediction(predictor, case, want_probabilities=True)
+    assert prediction.labels.shape == (240, 240, 155) == case.shape
+    assert prediction.probabilities.shape == (3, 240, 240, 155)
+    brain = np.zeros(case.shape, bool)
+    for volume in case.channels.values():
+        brain |= volume.array != 0
+    hits = [np.flatnonzero(brain.any(axis=tuple(a for a in range(3) if a != axis))) for axis in range(3)]
+    outside = np.ones(case.shape, bool)
+    outside[tuple(slice(max(0, h[0] - 2), h[-1] + 3) for h in hits)] = False
+    assert outside.any() and not prediction.labels[outside].any()
+    assert not prediction.probabilities[:, outside].any() and prediction.probabilities[:, ~outside].all()
