@@ -103,6 +103,8 @@ class Predictor:
         if torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)
         prepared = preprocess(case, self.bundle.channels, self.bundle.spacing)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
 
         def run(attempt: Attempt) -> Generator[Progress, None, np.ndarray]:
             return sliding_window(

@@ -115,6 +115,9 @@ def test_cancel_stops_within_one_batch(bundle) -> None:
     with pytest.raises(CancelledError):
         run_prediction(predictor, make_case(), cancel=token, on_progress=lambda p: token.cancel())
     assert network.calls == 1
+    with pytest.raises(CancelledError):  # cancelled before the first window
+        run_prediction(predictor, make_case(), cancel=token)
+    assert network.calls == 1
 
 
 def test_missing_sequence_is_refused(bundle) -> None:
