@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 import traceback
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +21,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the window, render one frame of every view, print OK and exit (non-zero on failure)",
     )
+    parser.add_argument(
+        "case",
+        nargs="*",
+        type=Path,
+        help="case to open: a folder, an MSD 4-D file or four image files (default: the bundled sample case)",
+    )
+    parser.add_argument("--empty", action="store_true", help="start without opening a case")
     parser.add_argument("--screenshot", metavar="PNG", help="with --self-test: save a picture of the window")
     parser.add_argument(
         "--no-gui",
@@ -30,20 +39,66 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEFAULT_HEADLESS_OUTPUT = "brats-output"
+
+
 def run_headless(cli_args: list[str]) -> int:
-    """The ``--no-gui`` path: the same commands as ``brats-seg``."""
+    """The ``--no-gui`` path: the same commands as ``brats-seg``.
+
+    Without arguments it does the main job headless: segment the bundled sample case with the
+    bundled model into ./brats-output.
+    """
+    import resources
     from segmentation_core.cli import main as cli_main
 
-    return cli_main(cli_args or ["--help"])
+    if not cli_args:
+        cli_args = ["predict", str(resources.sample_case_dir()), "-o", DEFAULT_HEADLESS_OUTPUT]
+        print(
+            f"segmenting the sample case into ./{DEFAULT_HEADLESS_OUTPUT} (brats-viewer --no-gui --help for more)"
+        )
+    return cli_main(cli_args)
 
 
-def run_self_test(window, screenshot: str | None) -> int:  # noqa: ANN001 (MainWindow, imported lazily)
+CASE_LOAD_TIMEOUT_S = 120
+
+
+def initial_case(args: argparse.Namespace) -> list[Path]:
+    """What to open at start: the paths given, else the bundled sample case (unless --empty)."""
+    import resources
+
+    if args.empty:
+        return []
+    if args.case:
+        return list(args.case)
+    sample = resources.sample_case_dir()
+    return [sample] if sample.is_dir() else []
+
+
+def wait_for_job(handle) -> None:  # noqa: ANN001 (app.jobs.runner.JobHandle)
+    """Process events until a job has finished (self-test only; the GUI never blocks like this)."""
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.monotonic() + CASE_LOAD_TIMEOUT_S
+    while handle.running and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    QApplication.processEvents()
+
+
+def run_self_test(window, screenshot: str | None, case: list[Path]) -> int:  # noqa: ANN001 (MainWindow)
     """Render every view once (and save a screenshot when asked); print OK, or why it failed."""
     from PySide6.QtWidgets import QApplication
 
     window.show()
     QApplication.processEvents()
     print("window painted", flush=True)
+    if case:
+        handle = window.case_opener.open_paths(case)
+        if handle is not None:
+            wait_for_job(handle)
+        if window.state.case is None:
+            print(f"FAILED: could not open {', '.join(map(str, case))}", file=sys.stderr)
+            return 1
     results = window.render_all_views()
     failed = sorted(name for name, ok in results.items() if not ok)
     if failed:
@@ -66,7 +121,7 @@ def _show_startup_error(exc: BaseException) -> None:
         QMessageBox.critical(None, "BraTS Viewer could not start", f"{exc}\n\n{text}")
 
 
-def run_gui(self_test: bool, screenshot: str | None = None) -> int:
+def run_gui(self_test: bool, screenshot: str | None = None, case: list[Path] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -85,7 +140,7 @@ def run_gui(self_test: bool, screenshot: str | None = None) -> int:
         return 1
     if self_test:
         try:
-            return run_self_test(window, screenshot)
+            return run_self_test(window, screenshot, case or [])
         except Exception as exc:
             print(f"FAILED: {exc!r}", file=sys.stderr)
             traceback.print_exc()
@@ -93,6 +148,8 @@ def run_gui(self_test: bool, screenshot: str | None = None) -> int:
         finally:
             window.close()
     window.show()
+    if case:
+        window.case_opener.open_paths(case)
     return app.exec()
 
 
@@ -103,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.no_gui is not None:
         return run_headless(args.no_gui)
-    return run_gui(args.self_test, args.screenshot)
+    return run_gui(
+        args.self_test, args.screenshot, initial_case(args) if not args.self_test or args.case else []
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -49,7 +50,11 @@ class CaseOpener(QObject):
         self.state = state
         self.settings = settings or QSettings()
         self.job: JobHandle | None = None
+        #: Asked before another case replaces the open one (e.g. "discard unsaved edits?"); False stops.
+        self.before_open: Callable[[], bool] | None = None
         self.dialog: JobProgressDialog | None = None
+        #: asked before another case replaces the open one (e.g. "discard unsaved edits?")
+        self.before_open: Callable[[], bool] = lambda: True
         self.recent_menu = QMenu("Open &recent", window)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
 
@@ -114,6 +119,10 @@ class CaseOpener(QObject):
         """Load a case from a folder, an MSD file or a case's files, in a worker (one load at a time)."""
         if self.job is not None and self.job.running:
             self.window.statusBar().showMessage("A case is still loading; cancel it first.", 5000)
+            return None
+        if self.state.case is not None and self.before_open is not None and not self.before_open():
+            return None
+        if not self.before_open():
             return None
         try:
             request = LoadCaseRequest.from_paths(paths)

@@ -17,6 +17,7 @@ from app.qt.case_opener import CaseOpener, local_paths
 from app.qt.cursor_readout import CursorReadout
 from app.qt.display_panel import DisplayPanel
 from app.qt.retrain_menu import install_retrain_menu
+from app.qt.segmentation_ui import SegmentationUI
 from app.qt.slice_view import SliceView
 from app.qt.view3d import View3D
 from app.qt.view_menu import install_view_menu
@@ -50,6 +51,8 @@ class MainWindow(QMainWindow):
         self._build_grid()
         self._build_dock()
         self._build_menus()
+        self.segmentation = SegmentationUI(self)
+        self.case_opener.before_open = lambda: self.segmentation.confirm_discard("Open another case")
         self.statusBar().addPermanentWidget(self.cursor_readout)
         self.statusBar().showMessage("No case open: File ▸ Open case folder… or File ▸ Open sample case")
 
@@ -108,6 +111,9 @@ class MainWindow(QMainWindow):
         return results
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self.segmentation.confirm_discard("Quit"):
+            event.ignore()
+            return
         if self.case_opener.job is not None and self.case_opener.job.running:
             self.case_opener.job.cancel()
         self.view3d.close_interactor()

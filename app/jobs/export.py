@@ -1,0 +1,70 @@
+"""Exporting the labels as a job: NIfTI in the source geometry (verified), DICOM-SEG, training library."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from segmentation_core.io import write_dicom_seg, write_label_map
+from segmentation_core.types import CancelToken, Case, Progress
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """Where everything was written."""
+
+    nifti: Path
+    dicom_seg: Path | None = None
+    library_case: Path | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ExportRequest:
+    """Export ``labels`` (internal scheme, a copy taken on the GUI thread) of ``case`` to ``path``."""
+
+    case: Case
+    labels: np.ndarray
+    path: Path
+    scheme: str = "brats"
+    model_version: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    dicom_seg: bool = False
+    add_to_library: bool = False
+
+    @property
+    def steps(self) -> int:
+        return 1 + int(self.dicom_seg) + int(self.add_to_library)
+
+    def run(self, cancel: CancelToken) -> Generator[Progress, None, ExportResult]:
+        done = 0
+        yield Progress(done, self.steps, f"writing {self.path.name}")
+        nifti = write_label_map(
+            self.labels,
+            self.case,
+            self.path,
+            scheme=self.scheme,
+            model_version=self.model_version,
+            extra=self.extra,
+        )
+        done += 1
+        dicom_path = None
+        if self.dicom_seg:
+            cancel.raise_if_cancelled()
+            dicom_path = self.path.with_name(self.path.name.split(".nii")[0] + ".dcm")
+            yield Progress(done, self.steps, f"writing {dicom_path.name}")
+            write_dicom_seg(self.labels, self.case, dicom_path, model_version=self.model_version)
+            done += 1
+        library_case = None
+        if self.add_to_library:
+            cancel.raise_if_cancelled()
+            from segmentation_core.registry import add_to_training_library
+
+            yield Progress(done, self.steps, "adding the case to your training set")
+            library_case = add_to_training_library(self.case, self.labels, model_version=self.model_version)
+            done += 1
+        yield Progress(done, self.steps, "done")
+        return ExportResult(nifti, dicom_path, library_case)
