@@ -8,10 +8,12 @@ computed by a job in a worker thread, at most once per ``SURFACE_THROTTLE_MS`` w
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from pyvistaqt import QtInteractor
 
 from app.jobs.runner import JobHandle, start_job
 from app.render.scene3d import Scene3D
@@ -21,6 +23,44 @@ from app.state.viewer_state import ViewerState
 logger = logging.getLogger(__name__)
 SURFACE_THROTTLE_MS = 250
 VOLUME_THROTTLE_MS = 300
+#: 3D frames wait at least this long, and at least twice the last frame's render time, so a slow
+#: (software) OpenGL never takes more than a third of the GUI thread while the cursor moves.
+MIN_RENDER_INTERVAL_MS = 50
+
+
+class LazyInteractor(QtInteractor):
+    """A QtInteractor whose paint only re-blits VTK's last frame unless a render is due.
+
+    pyvistaqt renders the scene on every ``paintGL``; Qt repaints the GL widget whenever any widget
+    of the window repaints, so each crosshair move in a slice view would cost a full 3D render
+    (hundreds of ms on software OpenGL). Scene changes here always call ``render()`` explicitly,
+    and VTK's own renders (camera interaction) are blitted by the paint that follows them.
+    """
+
+    _render_due = True
+
+    def initializeGL(self) -> None:  # noqa: N802 (Qt override)
+        self._render_due = True
+        super().initializeGL()
+
+    def resizeGL(self, w: int, h: int) -> None:  # noqa: N802 (Qt override)
+        self._render_due = True
+        super().resizeGL(w, h)
+
+    def Render(self) -> None:  # noqa: N802 (VTK adapter API)
+        self._render_due = True
+        super().Render()
+
+    def paintGL(self) -> None:  # noqa: N802 (Qt override)
+        if self._render_due:
+            self._render_due = False
+            super().paintGL()
+            return
+        self._in_paint = True  # the base class then skips its render and only blits
+        try:
+            super().paintGL()
+        finally:
+            self._in_paint = False
 
 
 class View3D(QWidget):
@@ -28,11 +68,11 @@ class View3D(QWidget):
 
     def __init__(self, state: ViewerState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from pyvistaqt import QtInteractor
-
         self.state = state
-        self.interactor = QtInteractor(self)
+        self.interactor = LazyInteractor(self)
         self.interactor.set_background("black")
+        self.interactor.ren_win.SetMultiSamples(0)  # MSAA doubles frame time on software OpenGL
+        self.interactor.enable_anti_aliasing("fxaa")
         self.interactor.add_text("3D", position="upper_left", font_size=10, color="white", name="title")
         self.scene = Scene3D(self.interactor)
         self.surface_job: JobHandle | None = None
@@ -42,7 +82,8 @@ class View3D(QWidget):
         self._closed = False
         self._surface_timer = self._timer(SURFACE_THROTTLE_MS, self._start_surfaces)
         self._volume_timer = self._timer(VOLUME_THROTTLE_MS, self._update_volume)
-        self._render_timer = self._timer(0, self.render_frame)
+        self._render_timer = self._timer(MIN_RENDER_INTERVAL_MS, self.render_frame)
+        self.last_render_s = 0.0
         self._build(QVBoxLayout(self))
         state.case_changed.connect(self._on_case)
         state.labels_changed.connect(self._on_labels)
@@ -159,9 +200,9 @@ class View3D(QWidget):
         self.schedule_render()
 
     def schedule_render(self) -> None:
-        """Render once, soon (several changes in one event-loop pass render once)."""
+        """Render once, soon: changes until then are drawn together (see MIN_RENDER_INTERVAL_MS)."""
         if not self._closed and not self._render_timer.isActive():
-            self._render_timer.start()
+            self._render_timer.start(max(MIN_RENDER_INTERVAL_MS, round(2000 * self.last_render_s)))
 
     def save_screenshot(self, path: Path | str) -> Path:
         """Write the 3D view to a PNG file."""
@@ -176,9 +217,11 @@ class View3D(QWidget):
             self.save_screenshot(name)
 
     def render_frame(self) -> None:
-        """Render one frame now."""
+        """Render one frame now (and remember how long it took)."""
         if not self._closed:
+            start = time.perf_counter()
             self.interactor.render()
+            self.last_render_s = time.perf_counter() - start
 
     def close_interactor(self) -> None:
         """Stop pending work and release the VTK render window and its GL context (idempotent)."""

@@ -116,6 +116,10 @@ def test_bad_case_shows_an_error_and_keeps_the_open_case(window, qtbot, tmp_path
     assert len(errors) == 1 and "Bad_1" in errors[0]
     assert window.state.case.case_id == "Good_1"
     assert window.case_opener.recent() == [[str(good)]]
+    asked: list[bool] = []
+    window.case_opener.before_open = lambda: asked.append(True) or False  # the user says "keep my edits"
+    assert window.case_opener.open_paths([good]) is None
+    assert asked == [True] and window.state.case.case_id == "Good_1"
 
 
 def test_drop_opens_a_case_and_recent_cases_reopen(window, qtbot, tmp_path: Path) -> None:
