@@ -33,13 +33,13 @@ def compute_device_description() -> tuple[str, str]:
 
 def about_text() -> str:
     """The About box body as HTML (imports torch, so call it on demand)."""
-    import vtk
+    from vtkmodules.vtkCommonCore import vtkVersion  # not `import vtk`: that loads all of VTK
 
     torch_version, device = compute_device_description()
     rows = [
         ("BraTS Viewer", app_version),
         ("Qt", f"{qVersion()} (PySide6 {pyside_version})"),
-        ("VTK", vtk.vtkVersion.GetVTKVersion()),
+        ("VTK", vtkVersion.GetVTKVersion()),
         ("PyTorch", torch_version),
         ("Compute device", device),
         ("Python", platform.python_version()),

@@ -1,0 +1,7 @@
+"""PyInstaller hook: the VTK rendering factories pyvista registers with ``importlib.import_module``."""
+
+hiddenimports = [
+    "vtkmodules.vtkRenderingContextOpenGL2",
+    "vtkmodules.vtkRenderingFreeType",
+    "vtkmodules.vtkRenderingMatplotlib",
+]
