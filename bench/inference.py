@@ -69,7 +69,7 @@ def model_bundle(model: Path | None, scratch: Path) -> tuple[Path, str]:
     )
 
 
-def end_to_end(case_dir: Path, model: Path, out: Path, device: str) -> dict:
+def end_to_end(case_dir: Path, model: Path, out: Path, device: str, threads: int | None) -> dict:
     """Read -> predict -> labels written (round-trip verified); run in a fresh process for peak RSS."""
     start = time.perf_counter()
     from segmentation_core.inference import Predictor, run_prediction
@@ -77,15 +77,17 @@ def end_to_end(case_dir: Path, model: Path, out: Path, device: str) -> dict:
     from segmentation_core.models.bundle import ModelBundle
 
     imported = time.perf_counter()
+    cpu_start = time.process_time()
     case = load_case(case_dir)
     loaded = time.perf_counter()
     bundle = ModelBundle.load(model)
-    prediction = run_prediction(Predictor(bundle, device=device), case)
+    prediction = run_prediction(Predictor(bundle, device=device, threads=threads), case)
     predicted = time.perf_counter()
     write_label_map(
         prediction.labels, case, out / f"{case.case_id}_pred.nii.gz", model_version=bundle.version
     )
     written = time.perf_counter()
+    cpu_s = time.process_time() - cpu_start
     if device != "cpu" and torch.cuda.is_available():
         device_name = torch.cuda.get_device_name()
     else:
@@ -98,6 +100,7 @@ def end_to_end(case_dir: Path, model: Path, out: Path, device: str) -> dict:
         "predict_s": round(predicted - loaded, 3),
         "write_s": round(written - predicted, 3),
         "end_to_end_s": round(written - imported, 3),
+        "end_to_end_cpu_s": round(cpu_s, 3),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "tumour_voxels": int(np.count_nonzero(prediction.labels)),
     }
@@ -169,18 +172,22 @@ def main() -> int:
     parser.add_argument("--case", type=Path, default=REAL / CASE_ID)
     parser.add_argument("--model", type=Path)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, help="CPU threads for the end-to-end run (default: all)")
     parser.add_argument("--child", nargs=2, metavar=("MODEL", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(end_to_end(args.case, Path(args.child[0]), Path(args.child[1]), args.device)))
+        e2e = end_to_end(args.case, Path(args.child[0]), Path(args.child[1]), args.device, args.threads)
+        print(json.dumps(e2e))
         return 0
     if not args.case.is_dir():
         print(f"skipped: {args.case} is absent (the real cases live in <repo>/../shared/data/real)")
         return 1
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as scratch:
         model, model_note = model_bundle(args.model, Path(scratch))
         child = subprocess.run(
             [sys.executable, __file__, "--case", str(args.case), "--device", args.device]
+            + (["--threads", str(args.threads)] if args.threads else [])
             + ["--child", str(model), scratch],
             capture_output=True,
             text=True,
@@ -193,6 +200,7 @@ def main() -> int:
         "model": model_note,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
         "note": "measured under load: the machine's CPU cores are shared with other engineers' jobs",
+        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "tta": False,
         "end_to_end": e2e,
         "vs_monai": comparison,
