@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,9 @@ def real_case_dir(real_data_dir: Path) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Never touch the user's registry, recovery files or Qt settings: each test run gets its own.
+    os.environ["BRATS_VIEWER_DATA_DIR"] = tempfile.mkdtemp(prefix="brats-viewer-data-")
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="brats-viewer-config-")
     # Widgets that need no GL run anywhere; without an X display they use Qt's offscreen platform.
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

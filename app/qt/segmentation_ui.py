@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Qt
@@ -38,11 +39,15 @@ class SegmentationUI(QObject):
         super().__init__(window)
         self.window = window
         self.state = window.state
-        self.segment = SegmentController(window, self.state)
+        self.segment = SegmentController(
+            window, self.state, confirm=lambda title, text: self.ask(title, text)
+        )
         self.edit = EditController(window, self.state, window.slice_views)
         self.volumes = VolumesPanel(window)
         self.segment.tracker_changed.connect(self.volumes.attach)
         self.tools_panel = ToolPanel(self.edit, window)
+        #: asks the user a yes/no question (tests replace it; a modal box would block them)
+        self.ask: Callable[[str, str], bool] = self._ask_box
         self.autosaver: Autosaver | None = None
         self.export_job: JobHandle | None = None
         self.actions: dict[str, QAction] = {}
@@ -88,13 +93,11 @@ class SegmentationUI(QObject):
         self.autosaver = Autosaver(self.state.labels, case.case_id, sources)
         if recovery is not None and recovery.shape == case.shape:
             when = dt.datetime.fromtimestamp(recovery.saved_at).strftime("%Y-%m-%d %H:%M")
-            answer = QMessageBox.question(
-                self.window,
+            if self.ask(
                 "Recover unsaved labels?",
                 f"Unsaved labels of {case.case_id} from {when} ({recovery.edits} edits) were found.\n"
                 "Recover them? (No discards them.)",
-            )
-            if answer == QMessageBox.StandardButton.Yes:
+            ):
                 self.state.labels.replace(recovery.load(), "Recovered unsaved labels")
             else:
                 recovery.discard()
@@ -105,12 +108,10 @@ class SegmentationUI(QObject):
         if not recoveries:
             return
         names = ", ".join(r.case_id for r in recoveries)
-        answer = QMessageBox.question(
-            self.window,
+        if self.ask(
             "Unsaved labels found",
             f"The last session ended with unsaved labels for: {names}.\nOpen {recoveries[0].case_id} now to recover them?",
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        ):
             sources = [Path(s) for s in recoveries[0].sources]
             folders = sorted({p.parent for p in sources})
             self.window.case_opener.open_paths(folders if len(folders) == 1 else sources)
@@ -120,19 +121,19 @@ class SegmentationUI(QObject):
         labels = self.state.labels
         if labels is None or not labels.modified:
             return True
-        answer = QMessageBox.question(
-            self.window,
+        if not self.ask(
             "Unsaved changes",
             f"The labels have unsaved changes. {action} anyway?\n"
             "(They stay in the recovery file until you export or discard them.)",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        ):
             return False
         if self.autosaver is not None:
             self.autosaver.save_now()
             self.autosaver.wait()
         return True
+
+    def _ask_box(self, title: str, text: str) -> bool:
+        return QMessageBox.question(self.window, title, text) == QMessageBox.StandardButton.Yes
 
     # ------------------------------------------------------------------ export
     def export(self) -> JobHandle | None:
