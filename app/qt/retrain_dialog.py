@@ -145,6 +145,9 @@ class RetrainDialog(QDialog):
         self.start_button = QPushButton("Start", self)
         self.resume_button = QPushButton("Resume last run", self)
         self.cancel_button = QPushButton("Cancel run", self)
+        self.activate_button = QPushButton("Activate new version", self)
+        self.activate_button.setVisible(False)
+        self.activate_button.clicked.connect(self.activate_new_version)
         self.close_button = QPushButton("Close", self)
         self.start_button.clicked.connect(self.start)
         self.resume_button.clicked.connect(self.resume)
@@ -152,7 +155,7 @@ class RetrainDialog(QDialog):
         self.close_button.clicked.connect(self.close)
         self.cancel_button.setEnabled(False)
         buttons = QHBoxLayout()
-        for button in (self.start_button, self.resume_button, self.cancel_button):
+        for button in (self.start_button, self.resume_button, self.cancel_button, self.activate_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
@@ -219,6 +222,7 @@ class RetrainDialog(QDialog):
         self.history = TrainingHistory(epochs=request.epochs)
         self.plot.set_history(self.history)
         self.new_version = None
+        self.activate_button.setVisible(False)
         self._cancelled = False
         self._buffer = b""
         self._started = time.monotonic()
@@ -366,13 +370,28 @@ class RetrainDialog(QDialog):
         self.new_version = version.number
         self.status_label.setText(
             f"Registered as model version {version.number} (based on v{request.base_version}). "
-            "Activate it in Retrain ▸ Manage models…"
+            "Activate it here or in Retrain ▸ Manage models…; roll back there at any time."
         )
+        self.activate_button.setText(f"Activate v{version.number}")
+        self.activate_button.setEnabled(True)
+        self.activate_button.setVisible(True)
         self.result_label.setText(run_metrics_text(self.history))
         self.registered.emit(version.number)
         self._end("registered")
         if self._evaluate:
             self._start_evaluation()
+
+    def activate_new_version(self) -> None:
+        """Make the version this run registered the active one (what Segment uses)."""
+        if self.new_version is None:
+            return
+        try:
+            self.registry.activate(self.new_version)
+        except RegistryError as exc:
+            self.status_label.setText(str(exc))
+            return
+        self.activate_button.setEnabled(False)
+        self.status_label.setText(f"Version {self.new_version} is now active: Segment uses it.")
 
     def _end(self, status: str) -> None:
         self.run_finished.emit(status)

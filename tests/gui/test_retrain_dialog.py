@@ -27,10 +27,10 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     return registry, write_fake_child(tmp_path)
 
 
-def make_dialog(qtbot, registry: ModelRegistry, script: Path, epochs: int):  # noqa: ANN001, ANN201
+def make_dialog(qtbot, registry: ModelRegistry, script: Path, epochs: int, evaluate: bool = False):  # noqa: ANN001, ANN201
     from app.qt.retrain_dialog import RetrainDialog
 
-    dialog = RetrainDialog(registry, command=fake_command(script), evaluate=False)
+    dialog = RetrainDialog(registry, command=fake_command(script), evaluate=evaluate)
     qtbot.addWidget(dialog)
     dialog.epochs_spin.setValue(epochs)
     dialog.device_combo.setCurrentText("cpu")
@@ -42,7 +42,7 @@ def test_run_draws_progress_and_registers_version_two(qtbot, setup) -> None:
     dialog = make_dialog(qtbot, registry, script, epochs=3)
     assert dialog.data_edit.text() == str(registry.dir.parent / "training-library")
     assert dialog.base_combo.currentText() == "v1 (active)"
-    with qtbot.waitSignal(dialog.run_finished, timeout=30000) as finished:
+    with qtbot.waitSignal(dialog.run_finished, timeout=300000) as finished:
         dialog.start()
         assert dialog.running and not dialog.start_button.isEnabled()
     assert finished.args == ["registered"]
@@ -69,7 +69,7 @@ def test_cancel_kills_a_stubborn_child_and_keeps_the_registry(qtbot, setup, monk
     before = snapshot(registry.dir)
     dialog = make_dialog(qtbot, registry, script, epochs=200)
     dialog.start()
-    qtbot.waitUntil(lambda: len(dialog.history.dice["WT"]) >= 1, timeout=20000)
+    qtbot.waitUntil(lambda: len(dialog.history.dice["WT"]) >= 1, timeout=300000)
     pid = dialog.process.processId()
     assert pid > 0
     with qtbot.waitSignal(dialog.run_finished, timeout=5000) as finished:  # the 5 s bound
@@ -87,7 +87,7 @@ def test_cancel_kills_a_stubborn_child_and_keeps_the_registry(qtbot, setup, monk
 
     monkeypatch.setenv("FAKE_EPOCH_S", "0.01")
     monkeypatch.delenv("FAKE_IGNORE_TERM")
-    with qtbot.waitSignal(dialog.run_finished, timeout=60000) as finished:
+    with qtbot.waitSignal(dialog.run_finished, timeout=300000) as finished:
         dialog.resume()
         assert dialog.request.resume and dialog.request.out_dir == out_dir
     assert finished.args == ["registered"]
@@ -100,13 +100,26 @@ def test_fixed_validation_cases_in_the_data_stay_out_of_training(qtbot, setup) -
     registry, script = setup
     library = registry.dir.parent / "training-library"
     registry.set_validation_cases([library / "P2"])
-    dialog = make_dialog(qtbot, registry, script, epochs=1)
-    with qtbot.waitSignal(dialog.run_finished, timeout=30000):
+    dialog = make_dialog(qtbot, registry, script, epochs=1, evaluate=True)  # then scores v1 and v2
+    with qtbot.waitSignal(dialog.run_finished, timeout=300000):
         dialog.start()
     assert dialog.request.val_cases == ("P2",)
     assert dialog.request.command()[-2:] == ["--val-cases", "P2"]
     assert registry.version(2).data_size == 1
     assert registry.validation_cases() == [library / "P2"]
+    qtbot.waitUntil(lambda: registry.version(2).evaluation is not None, timeout=300000)
+    qtbot.waitUntil(lambda: dialog.result_label.text().startswith("Version 2 on"), timeout=10000)
+    v2 = registry.version(2)
+    cells = "; ".join(
+        f"{r} Dice {v2.mean_metric(r, 'dice'):.3f} / HD95 {v2.mean_metric(r, 'hd95'):.1f} mm"
+        for r in ("WT", "TC", "ET")
+    )
+    assert dialog.result_label.text() == f"Version 2 on the validation set (1 cases): {cells}"
+    assert registry.version(1).evaluation["cases"].keys() == {"P2"}
+    assert not dialog.activate_button.isHidden() and dialog.activate_button.text() == "Activate v2"
+    dialog.activate_new_version()
+    assert registry.active_version == 2
+    assert dialog.status_label.text() == "Version 2 is now active: Segment uses it."
 
 
 def test_failed_run_adds_no_version(qtbot, setup, tmp_path) -> None:
@@ -116,7 +129,7 @@ def test_failed_run_adds_no_version(qtbot, setup, tmp_path) -> None:
         'import sys\nprint(\'{"epoch": 1, "error": "out of memory"}\', flush=True)\nsys.exit(3)\n'
     )
     dialog = make_dialog(qtbot, registry, crash, epochs=2)
-    with qtbot.waitSignal(dialog.run_finished, timeout=20000) as finished:
+    with qtbot.waitSignal(dialog.run_finished, timeout=300000) as finished:
         dialog.start()
     assert finished.args == ["failed"]
     assert dialog.status_label.text() == "Training failed: out of memory. No model version was added."
@@ -151,7 +164,7 @@ def test_screenshot_shows_the_live_plot(qtbot, setup, tmp_path) -> None:
     dialog = make_dialog(qtbot, registry, script, epochs=8)
     dialog.show()
     qtbot.waitExposed(dialog)
-    with qtbot.waitSignal(dialog.run_finished, timeout=30000):
+    with qtbot.waitSignal(dialog.run_finished, timeout=300000):
         dialog.start()
     plot = dialog.plot.grab().toImage()
     empty = dialog.plot.__class__()
@@ -180,7 +193,7 @@ def test_cancel_with_the_real_training_cli(qtbot, setup) -> None:
     dialog.device_combo.setCurrentText("cpu")
     dialog.start()
     assert dialog.request.command()[1:4] == ["-m", "segmentation_core", "train"]
-    qtbot.waitUntil(lambda: dialog.history.epoch >= 1, timeout=60000)
+    qtbot.waitUntil(lambda: dialog.history.epoch >= 1, timeout=300000)
     pid = dialog.process.processId()
     with qtbot.waitSignal(dialog.run_finished, timeout=5000) as finished:
         dialog.cancel()
