@@ -26,6 +26,8 @@ VOLUME_THROTTLE_MS = 300
 #: 3D frames wait at least this long, and at least twice the last frame's render time, so a slow
 #: (software) OpenGL never takes more than a third of the GUI thread while the cursor moves.
 MIN_RENDER_INTERVAL_MS = 50
+#: The slice planes span the whole field of view; zoom in past them onto the head.
+CAMERA_ZOOM = 1.4
 
 
 class LazyInteractor(QtInteractor):
@@ -197,6 +199,7 @@ class View3D(QWidget):
         """Fit the camera to what is shown (surfaces, else the slice planes), seen from front-left-above."""
         self.interactor.view_isometric(render=False)
         self.interactor.reset_camera(render=False)
+        self.interactor.renderer.GetActiveCamera().Zoom(CAMERA_ZOOM)  # not .camera: it may render
         self.schedule_render()
 
     def schedule_render(self) -> None:
