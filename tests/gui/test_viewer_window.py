@@ -71,7 +71,7 @@ def labelled_voxel_off_crosshair(
     return layout.voxel_at(int(cols[pick]), int(rows[pick]), cursor[layout.slice_axis])
 
 
-def test_sample_case_overlay_in_every_view_and_3d_surfaces(window, qtbot, settings) -> None:
+def test_sample_case_overlay_in_every_view_and_3d_surfaces(window, qtbot, settings, tmp_path: Path) -> None:
     window.case_opener.open_sample()
     qtbot.waitUntil(lambda: window.state.case is not None, timeout=120_000)
     state = window.state
@@ -103,6 +103,17 @@ def test_sample_case_overlay_in_every_view_and_3d_surfaces(window, qtbot, settin
     assert shown.std() > 0
     assert int(np.any(shown != hidden, axis=-1).sum()) > 500
     assert settings.value(case_opener.RECENT_KEY) is not None
+    # volume rendering of the active sequence, and the 3D screenshot button's PNG
+    window.view3d.volume_box.setChecked(True)
+    assert "volume" in window.view3d.interactor.actors
+    window.view3d.render_frame()
+    with_volume = window.view3d.interactor.screenshot(return_img=True)
+    assert int(np.any(with_volume != hidden, axis=-1).sum()) > 500
+    window.view3d.volume_box.setChecked(False)
+    assert "volume" not in window.view3d.interactor.actors
+    png = window.view3d.save_screenshot(tmp_path / "3d.png")
+    saved = QImage(str(png))
+    assert (saved.width(), saved.height()) == (hidden.shape[1], hidden.shape[0])
 
 
 def test_bad_case_shows_an_error_and_keeps_the_open_case(window, qtbot, tmp_path: Path, errors) -> None:
