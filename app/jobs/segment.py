@@ -5,6 +5,7 @@ torch is imported only inside ``run``, in the worker thread, so the window opens
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ class SegmentRequest:
 
         bundle = ModelBundle.load(self.bundle_dir)
         yield Progress(0, 0, f"loading {bundle.name} v{bundle.version}")
-        predictor = Predictor(bundle, device=self.device, tta=self.tta)
+        # leave one core to the GUI thread so the views stay responsive while the AI runs
+        threads = max(1, (os.cpu_count() or 2) - 1)
+        predictor = Predictor(bundle, device=self.device, tta=self.tta, threads=threads)
         yield Progress(0, 0, f"running on {predictor.device.type.upper()}")
         return (yield from predictor.predict(self.case, cancel=cancel))
