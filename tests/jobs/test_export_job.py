@@ -11,7 +11,7 @@ from app.jobs.export import ExportRequest
 from segmentation_core.io import load_case
 from segmentation_core.types import CancelToken
 from tests.core.io_fixtures import oblique_affine, write_brats_case
-from tests.jobs.test_segment_job import drain
+from tests.generators import drain
 
 
 def test_export_round_trips_in_the_source_geometry(tmp_path, monkeypatch) -> None:

@@ -10,15 +10,7 @@ from app.jobs.load_case import LoadCaseRequest, run_load_case
 from segmentation_core.io import CaseLoadError
 from segmentation_core.types import CancelledError, CancelToken
 from tests.core.io_fixtures import write_brats_case
-
-
-def drain(generator):
-    progress = []
-    while True:
-        try:
-            progress.append(next(generator))
-        except StopIteration as stop:
-            return progress, stop.value
+from tests.generators import drain
 
 
 def test_job_yields_progress_and_returns_the_case(tmp_path: Path) -> None:

@@ -8,15 +8,7 @@ from app.jobs.segment import SegmentRequest
 from segmentation_core.types import CancelledError, CancelToken
 from tests.core.io_fixtures import make_case
 from tests.core.model_fixtures import make_tiny_bundle
-
-
-def drain(generator):
-    seen = []
-    while True:
-        try:
-            seen.append(next(generator))
-        except StopIteration as stop:
-            return seen, stop.value
+from tests.generators import drain
 
 
 def test_job_yields_progress_and_returns_labels_on_the_case_grid(tmp_path) -> None:
