@@ -31,9 +31,15 @@ done
 start=$(date +%s)
 nice -n 10 "$VPY" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath "$DIST" --workpath "$WORK" packaging/brats_viewer.spec
+folder="$DIST/brats-viewer"
+# The VTK and torch libraries keep their full symbol tables (~190 MB); the dynamic symbols stay. Only these
+# two trees: auditwheel-patched libraries (numpy.libs, scipy.libs) break when stripped.
+if [ "$(uname -s)" = Linux ] && command -v strip >/dev/null 2>&1; then
+    find "$folder/_internal/vtkmodules" "$folder/_internal/torch/lib" -type f -name '*.so*' \
+        -exec strip --strip-unneeded {} +
+fi
 seconds=$(( $(date +%s) - start ))
 
-folder="$DIST/brats-viewer"
 echo "==> built $folder in ${seconds} s"
 echo "==> size: $(du -sh "$folder" | cut -f1) ($(du -sb "$folder" | cut -f1) bytes)"
 echo "==> smoke test: $VPY packaging/smoke_test.py --app $folder/brats-viewer"

@@ -6,14 +6,15 @@ Checks, each with the frozen executable itself (never a ``python``):
 
 1. ``--self-test`` renders every view and prints OK (under ``xvfb-run`` when there is no display);
 2. ``--no-gui --help`` lists the info, predict, evaluate and train commands;
-3. ``--no-gui train`` trains a tiny model from scratch on a small case, then the retrain command the app
+3. ``--no-gui train`` trains a tiny model from scratch on two small cases, then the retrain command the app
    itself builds (``app.jobs.retrain.RetrainRequest.command`` with the frozen executable) fine-tunes it;
 4. ``--no-gui predict`` segments the small case with the bundled model (the tiny one when the build has
    none) and the label map is checked: source shape and affine, BraTS label values only;
 5. ``--no-gui info`` and ``--no-gui evaluate`` run on the case and its prediction.
 
 The small case is a 64 x 64 x 48 crop around the tumour of the bundled sample case, or a synthetic case
-when the build has no sample. Exits 0 when every check passes, 1 on a failed check, 2 on a missing build.
+when the build has no sample; its left-right mirror image is the second training case.
+Exits 0 when every check passes, 1 on a failed check, 2 on a missing build.
 """
 
 from __future__ import annotations
@@ -62,13 +63,17 @@ class Ran:
     seconds: float
 
 
-def run(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> Ran:
-    """Run one command, capturing its output; a timeout is a failure, not a hang."""
+#: Seconds any one command may take before it counts as hung (generous: CI machines may be shared).
+TIMEOUT_S = float(os.environ.get("BRATS_SMOKE_TIMEOUT", "1800"))
+
+
+def run(argv: list[str], env: dict[str, str] | None = None) -> Ran:
+    """Run one command, capturing its output; a timeout (``BRATS_SMOKE_TIMEOUT``) is a failure, not a hang."""
     start = time.perf_counter()
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT_S, env=env)
     except subprocess.TimeoutExpired as exc:
-        raise SmokeFailure(f"{' '.join(argv[:3])} ... did not finish in {timeout:.0f} s") from exc
+        raise SmokeFailure(f"{' '.join(argv[:3])} ... did not finish in {TIMEOUT_S:.0f} s") from exc
     return Ran(done.returncode, done.stdout, done.stderr, time.perf_counter() - start)
 
 
@@ -94,7 +99,7 @@ def gui_command(app: Path) -> tuple[list[str], dict[str, str]]:
 def check_self_test(app: Path) -> float:
     """``--self-test`` must print OK and exit 0; returns its wall time."""
     argv, env = gui_command(app)
-    ran = expect_success(run(argv, timeout=300, env=env), "--self-test")
+    ran = expect_success(run(argv, env=env), "--self-test")
     if "OK" not in ran.stdout.split():
         raise SmokeFailure(f"--self-test did not print OK:\n{ran.stdout}\n{ran.stderr}")
     return ran.seconds
@@ -102,7 +107,7 @@ def check_self_test(app: Path) -> float:
 
 def check_cli_help(app: Path) -> float:
     """``--no-gui --help`` must list every sub-command (they are found by pkgutil when frozen)."""
-    ran = expect_success(run([str(app), "--no-gui", "--help"], timeout=120), "--no-gui --help")
+    ran = expect_success(run([str(app), "--no-gui", "--help"]), "--no-gui --help")
     missing = [name for name in COMMANDS if name not in ran.stdout]
     if missing:
         raise SmokeFailure(f"--no-gui --help lacks the sub-commands {missing}:\n{ran.stdout}")
@@ -170,6 +175,17 @@ def write_synthetic_case(out: Path) -> Path:
     return case
 
 
+def write_mirrored_case(case: Path) -> Path:
+    """A second training case next to ``case``: its images and labels mirrored left-right."""
+    twin = case.parent / f"{CASE_ID}Mirrored"
+    twin.mkdir(exist_ok=True)
+    for role in (*SEQUENCES, "seg"):
+        image = nib.load(case / f"{CASE_ID}_{role}.nii.gz")
+        mirrored = np.ascontiguousarray(np.flip(np.asarray(image.dataobj), axis=0))
+        nib.save(nib.Nifti1Image(mirrored, image.affine, image.header), twin / f"{twin.name}_{role}.nii.gz")
+    return twin
+
+
 def bundle_from_stderr(stderr: str) -> Path:
     """The bundle folder ``train`` reports on its last ``model bundle written to`` line."""
     lines = [line for line in stderr.splitlines() if line.startswith("model bundle written to ")]
@@ -185,7 +201,7 @@ def check_train(app: Path, data: Path, work: Path) -> tuple[Path, float]:
     """Frozen ``train`` from scratch (tiny network): returns the bundle it wrote and its wall time."""
     argv = [str(app), "--no-gui", "train", "--data", str(data), "--out", str(work / "tiny")]
     argv += ["--epochs", "1", "--device", "cpu", *SCRATCH_ARGS, *TINY_TRAIN_ARGS]
-    ran = expect_success(run(argv, timeout=600), "--no-gui train")
+    ran = expect_success(run(argv), "--no-gui train")
     return bundle_from_stderr(ran.stderr), ran.seconds
 
 
@@ -206,7 +222,7 @@ def check_retrain(app: Path, data: Path, init: Path, work: Path) -> float:
     argv = retrain_command(app, data, init, out)
     if argv[:3] != [str(app), "--no-gui", "train"]:
         raise SmokeFailure(f"the retrain child is not the frozen executable's train command: {argv}")
-    ran = expect_success(run(argv, timeout=600), "retrain child")
+    ran = expect_success(run(argv), "retrain child")
     records = [json.loads(line) for line in ran.stdout.splitlines() if line.startswith("{")]
     if not records:
         raise SmokeFailure(f"the retrain child printed no JSON progress lines:\n{ran.stdout[-2000:]}")
@@ -239,7 +255,7 @@ def check_predict(app: Path, case: Path, model: Path | None, work: Path) -> tupl
     out = work / "predictions"
     argv = [str(app), "--no-gui", "predict", str(case), "-o", str(out), "--device", "cpu"]
     argv += ["--model", str(model)] if model else []
-    ran = expect_success(run(argv, timeout=600), "--no-gui predict")
+    ran = expect_success(run(argv), "--no-gui predict")
     prediction = out / f"{CASE_ID}_pred.nii.gz"
     check_prediction(prediction, case / f"{CASE_ID}_flair.nii.gz")
     return prediction, ran.seconds
@@ -257,9 +273,10 @@ def smoke(app: Path, work: Path) -> dict[str, object]:
     sample = bundled_sample(app)
     case = write_cropped_case(sample, data) if sample else write_synthetic_case(data)
     report["case"] = f"crop of {sample.name}" if sample else "synthetic"
-    ran = expect_success(run([str(app), "--no-gui", "info", str(case)], timeout=120), "--no-gui info")
+    ran = expect_success(run([str(app), "--no-gui", "info", str(case)]), "--no-gui info")
     print(f"ok  --no-gui info on the {report['case']} case ({ran.seconds:.1f} s)", flush=True)
 
+    write_mirrored_case(case)  # training holds one case out, so it needs two
     tiny, seconds = check_train(app, data, work)
     print(f"ok  --no-gui train from scratch wrote {tiny} ({seconds:.1f} s)", flush=True)
     report["retrain_s"] = round(check_retrain(app, data, tiny, work), 2)
@@ -271,7 +288,7 @@ def smoke(app: Path, work: Path) -> dict[str, object]:
     report["predict_s"] = round(seconds, 2)
     print(f"ok  --no-gui predict with the {report['model']} model ({seconds:.1f} s)", flush=True)
     evaluate = [str(app), "--no-gui", "evaluate", str(prediction), str(case / f"{CASE_ID}_seg.nii.gz")]
-    ran = expect_success(run(evaluate, timeout=300), "--no-gui evaluate")
+    ran = expect_success(run(evaluate), "--no-gui evaluate")
     print(f"ok  --no-gui evaluate ({ran.seconds:.1f} s)\n{ran.stdout.strip()}", flush=True)
     return report
 

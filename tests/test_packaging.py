@@ -294,3 +294,14 @@ def test_retrain_child_is_the_frozen_executable_itself(smoke: ModuleType, tmp_pa
     assert argv[argv.index("--out") + 1] == str(tmp_path / "retrain")
     assert "--json-progress" in argv
     assert "python" not in " ".join(argv)
+
+
+def test_mirrored_case_is_a_second_case_with_flipped_voxels(smoke: ModuleType, tmp_path: Path) -> None:
+    case = smoke.write_synthetic_case(tmp_path)
+    twin = smoke.write_mirrored_case(case)
+    assert twin == tmp_path / "SmokeCaseMirrored"
+    for role in ("t1", "t1ce", "t2", "flair", "seg"):
+        original = nib.load(case / f"SmokeCase_{role}.nii.gz")
+        mirrored = nib.load(twin / f"SmokeCaseMirrored_{role}.nii.gz")
+        np.testing.assert_array_equal(np.asarray(mirrored.dataobj), np.asarray(original.dataobj)[::-1])
+        np.testing.assert_array_equal(mirrored.affine, original.affine)
