@@ -46,5 +46,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason="needs an X display with OpenGL (run under xvfb-run; see scripts/test.sh)"
     )
     for item in items:
-        if "gui" in item.keywords:
+        if item.get_closest_marker("gui") is not None:
             item.add_marker(skip_gui)
