@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator
-from typing import Any, TypeVar
+from typing import Any
 
 from superqt.utils import GeneratorWorker, create_worker
 
 from segmentation_core.types import CancelledError, CancelToken, Progress
 
 log = logging.getLogger(__name__)
-R = TypeVar("R")
 JobFunction = Callable[[Any, CancelToken], Generator[Progress, None, Any]]
 
 
