@@ -66,6 +66,8 @@ class Predictor:
         postprocess: bool | Postprocessing = True,
         threads: int | None = None,
     ) -> None:
+        if not 0.0 <= overlap < 1.0:
+            raise ValueError(f"overlap must be in [0, 1), got {overlap}")
         self.bundle = bundle
         self.device = resolve_device(device)
         self.overlap = overlap

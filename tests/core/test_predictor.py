@@ -182,6 +182,11 @@ def test_out_of_memory_moves_down_the_chain_and_reports_it() -> None:
         list(run_with_fallbacks(attempts, fails))
 
 
+def test_bad_overlap_is_refused_up_front(bundle) -> None:
+    with pytest.raises(ValueError, match=r"overlap must be in \[0, 1\), got 1.5"):
+        Predictor(bundle, device="cpu", overlap=1.5)
+
+
 def test_device_choice() -> None:
     assert resolve_device("cpu") == CPU
     assert resolve_device("auto").type in {"cuda", "mps", "cpu"}
