@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 REAL = REPO / ".." / "shared" / "data" / "real"
 CASE_ID = "Brats18_CBICA_AME_1"  # a validation case: never trained on
 RESULTS = REPO / "bench" / "results" / "inference.json"
-sys.path.insert(0, str(REPO))
+sys.path.append(str(REPO))  # after site-packages: the repo's packaging/ folder must not shadow `packaging`
 
 
 def peak_rss_mb() -> float:
