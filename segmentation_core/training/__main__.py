@@ -1,10 +1,7 @@
-"""``python -m segmentation_core.training --data DIR --out DIR ...`` (same as ``brats-seg train``)."""
+"""``python -m segmentation_core.training --data DIR --out DIR ...``: the same as ``brats-seg train``."""
 
-import argparse
 import sys
 
-from segmentation_core.training.cli_args import add_train_arguments, run_from_args
+from segmentation_core.cli import main
 
-parser = argparse.ArgumentParser(prog="python -m segmentation_core.training", description=__doc__)
-add_train_arguments(parser)
-sys.exit(run_from_args(parser.parse_args()))
+sys.exit(main(["train", *sys.argv[1:]]))

@@ -81,9 +81,15 @@ def run_from_args(args: argparse.Namespace) -> int:
         logging.getLogger("segmentation_core").setLevel(logging.INFO)
         if not logging.getLogger().handlers:
             logging.basicConfig(stream=sys.stderr, format="%(message)s")
-    trainer = Trainer(config_from_args(args), ProgressReporter(json_lines=args.json_progress))
-    if args.resume:
-        trainer.resume()
-    bundle = trainer.run()
+    reporter = ProgressReporter(json_lines=args.json_progress)
+    try:
+        trainer = Trainer(config_from_args(args), reporter)
+        if args.resume:
+            trainer.resume()
+        bundle = trainer.run()
+    except (OSError, ValueError) as exc:
+        if args.json_progress:  # the GUI's retrain dialog shows it; the CLI prints it as well
+            reporter.emit("error", error=str(exc))
+        raise
     print(f"model bundle written to {bundle}", file=sys.stderr)
     return 0

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from segmentation_core.io import load_case
 from segmentation_core.labels import region_mask
+from segmentation_core.preprocessing import preprocess, resample
 from segmentation_core.types import Case
 
 logger = logging.getLogger(__name__)
@@ -41,45 +41,6 @@ class CachedCase:
         return np.load(self.image_path, mmap_mode="r"), np.load(self.target_path, mmap_mode="r")
 
 
-def brain_bbox(channels: np.ndarray, margin: int = 0) -> tuple[slice, slice, slice]:
-    """Bounding box of voxels non-zero in any channel (C,X,Y,Z), grown by ``margin`` voxels."""
-    nonzero = np.any(channels != 0, axis=0)
-    if not nonzero.any():
-        return tuple(slice(0, s) for s in nonzero.shape)  # type: ignore[return-value]
-    box = []
-    for axis in range(3):
-        other = tuple(a for a in range(3) if a != axis)
-        hits = np.flatnonzero(nonzero.any(axis=other))
-        box.append(slice(max(0, hits[0] - margin), min(nonzero.shape[axis], hits[-1] + 1 + margin)))
-    return tuple(box)  # type: ignore[return-value]
-
-
-def zscore_nonzero(channels: np.ndarray) -> np.ndarray:
-    """Per-channel z-score over non-zero voxels; zero (background) voxels stay 0."""
-    out = np.zeros(channels.shape, dtype=np.float32)
-    for c, channel in enumerate(channels):
-        mask = channel != 0
-        if mask.any():
-            values = channel[mask].astype(np.float64)
-            std = values.std()
-            out[c][mask] = (values - values.mean()) / (std if std > 0 else 1.0)
-    return out
-
-
-def resampled_shape(
-    shape: tuple[int, ...], spacing: tuple[float, ...], target: tuple[float, ...]
-) -> tuple[int, ...]:
-    return tuple(max(1, int(round(n * s / t))) for n, s, t in zip(shape, spacing, target))
-
-
-def resample(array: np.ndarray, size: tuple[int, ...]) -> np.ndarray:
-    """Trilinear resampling of a (C,X,Y,Z) float array to spatial ``size``."""
-    if tuple(array.shape[1:]) == tuple(size):
-        return array.astype(np.float32, copy=False)
-    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))[None]
-    return F.interpolate(tensor, size=size, mode="trilinear", align_corners=False)[0].numpy()
-
-
 def region_targets(internal: np.ndarray) -> np.ndarray:
     """(3,X,Y,Z) float32 masks of WT, TC, ET from an internal label map."""
     return np.stack([region_mask(internal, r) for r in REGIONS]).astype(np.float32)
@@ -88,18 +49,17 @@ def region_targets(internal: np.ndarray) -> np.ndarray:
 def prepare_case(
     case: Case, channels: tuple[str, ...], spacing: tuple[float, float, float] | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(image float16 (C,X,Y,Z), targets uint8 (3,X,Y,Z) scaled 0..255) ready for patch sampling."""
+    """(image float16 (C,X,Y,Z), targets uint8 (3,X,Y,Z) scaled 0..255) ready for patch sampling.
+
+    The image goes through the inference engine's own preprocessing (crop to the brain, z-score,
+    resample), so the network sees the same kind of input in training and in use.
+    """
     if case.labels is None:
         raise DatasetError(f"case {case.case_id!r} has no reference labels (_seg file); training needs them")
-    image = np.stack([case.channels[name].array for name in channels])
-    box = brain_bbox(image, margin=2)
-    image = zscore_nonzero(image[(slice(None), *box)])
-    targets = region_targets(np.asarray(case.labels.array)[box])
-    if spacing is not None:
-        size = resampled_shape(image.shape[1:], case.spacing, spacing)
-        image = resample(image, size)
-        targets = resample(targets, size)
-    return image.astype(np.float16), np.clip(np.round(targets * 255), 0, 255).astype(np.uint8)
+    prepared = preprocess(case, channels, spacing)
+    targets = torch.from_numpy(region_targets(np.asarray(case.labels.array)[prepared.box]))
+    targets = resample(targets, prepared.image.shape[1:]).numpy()
+    return prepared.image.astype(np.float16), np.clip(np.round(targets * 255), 0, 255).astype(np.uint8)
 
 
 def file_sha256(path: Path) -> str:

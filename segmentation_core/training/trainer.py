@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import random
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from segmentation_core.io import find_cases
 from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.training import distributed
 from segmentation_core.training.batches import BatchDataset
+from segmentation_core.training.checkpoint import LAST, load_checkpoint, save_checkpoint
 from segmentation_core.training.config import TrainConfig
 from segmentation_core.training.data import DatasetError, build_cache, fingerprint
 from segmentation_core.training.losses import deep_supervision_loss, region_loss
@@ -26,8 +26,6 @@ from segmentation_core.training.sampling import PatchSampler
 from segmentation_core.types import CancelToken
 
 logger = logging.getLogger(__name__)
-
-LAST = "last.pt"
 
 
 def split_cases(case_dirs: list[Path], config: TrainConfig) -> tuple[list[Path], list[Path]]:
@@ -131,17 +129,12 @@ class Trainer:
         }
 
     def save_checkpoint(self) -> Path:
-        path = self.out / LAST
-        tmp = path.with_suffix(".tmp")
-        torch.save(self.checkpoint_state(), tmp)
-        os.replace(tmp, path)
-        return path
+        return save_checkpoint(self.out / LAST, self.checkpoint_state())
 
     def resume(self) -> None:
+        """Continue from ``OUT/last.pt``: model, optimiser, scheduler, RNG states and history."""
         path = self.out / LAST
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no checkpoint to resume from")
-        state = torch.load(path, map_location=self.device, weights_only=False)
+        state = load_checkpoint(path, self.device)
         self.network.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
@@ -205,6 +198,7 @@ class Trainer:
         per_iteration = elapsed / max(1, self.iteration - start_iteration)
         record: dict[str, Any] = {
             "epoch": epoch,
+            "epochs": c.epochs,
             "step": self.iteration,
             "loss": float(np.mean(losses)) if losses else None,
             "lr": self.optimizer.param_groups[0]["lr"],

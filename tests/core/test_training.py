@@ -95,7 +95,7 @@ def test_json_progress_lines(dataset, tmp_path, capsys) -> None:
     assert [line["event"] for line in lines] == ["start", "epoch", "done"]
     epoch = lines[1]
     assert epoch["epoch"] == 1 and epoch["step"] == 4
-    assert set(epoch) >= {"loss", "lr", "eta_s", "checkpoint"}
+    assert epoch["epochs"] == 1 and set(epoch) >= {"loss", "lr", "eta_s", "checkpoint"}
     assert Path(epoch["checkpoint"]).name == "last.pt"
 
 
@@ -136,9 +136,40 @@ def test_two_process_ddp_on_cpu(dataset, tmp_path) -> None:
         "--iterations-per-epoch", "2", "--patch-size", "16", "16", "16", "--native-spacing",
         "--base-filters", "4", "--depth", "3", "--val-every", "0", "--threads", "1", "--json-progress",
     ]  # fmt: skip
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=540)
     assert result.returncode == 0, result.stderr[-3000:]
     events = [json.loads(line)["event"] for line in result.stdout.splitlines() if line.startswith("{")]
     assert events.count("start") == 2  # both ranks started
     assert events.count("done") == 1  # only rank 0 writes the bundle
     assert ModelBundle.load(out).training["iterations_done"] == 2
+
+
+def test_validation_runs_the_inference_engine_and_keeps_the_best_bundle(dataset, tmp_path) -> None:
+    trainer = Trainer(tiny_config(dataset, tmp_path / "v", epochs=2, val_every=1))
+    out = trainer.run()
+    val = [record["val"] for record in trainer.history]
+    assert len(val) == 2 and set(val[0]["cases"]) == {"Case_001"}
+    assert set(val[0]["mean"]) == {"WT", "TC", "ET"} and set(val[0]["mean"]["WT"]) == {"dice", "hd95"}
+    best_epoch = trainer.best["epoch"]
+    assert ModelBundle.load(out).validation_metrics == val[best_epoch - 1]
+    assert (tmp_path / "v" / "best" / "model.json").is_file()
+
+
+def test_deep_supervision_trains_and_the_bundle_has_a_single_head(dataset, tmp_path) -> None:
+    trainer = Trainer(tiny_config(dataset, tmp_path / "ds", epochs=1, deep_supervision=True))
+    bundle = ModelBundle.load(trainer.run())
+    assert bundle.architecture["deep_supervision"] is False
+    assert bundle.load_network()(torch.zeros(1, 4, 16, 16, 16)).shape == (1, 3, 16, 16, 16)
+
+
+def test_cli_reports_a_bad_dataset_as_a_json_error_line(tmp_path) -> None:
+    write_brats_case(tmp_path / "data" / "Only", shape=SHAPE, case_id="Only")
+    command = [
+        sys.executable, "-m", "segmentation_core.training", "--data", str(tmp_path / "data"),
+        "--out", str(tmp_path / "out"), "--json-progress",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    event = json.loads(result.stdout.splitlines()[-1])
+    assert event["event"] == "error" and "found 1 case(s); training needs at least 2" in event["error"]
+    assert "error: " in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,93 @@
+"""Training building blocks without the loop: cached data, patch sampling, losses, checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from segmentation_core.labels import region_mask
+from segmentation_core.preprocessing import preprocess
+from segmentation_core.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from segmentation_core.training.data import CachedCase, DatasetError, prepare_case
+from segmentation_core.training.losses import region_loss
+from segmentation_core.training.sampling import PatchSampler
+from tests.core.io_fixtures import make_case
+
+
+def test_prepared_image_is_the_inference_input_and_targets_are_the_regions() -> None:
+    case = make_case((32, 32, 32))
+    image, targets = prepare_case(case, ("t1", "t1ce", "t2", "flair"), None)
+    prepared = preprocess(case, ("t1", "t1ce", "t2", "flair"))
+    np.testing.assert_array_equal(image, prepared.image.astype(np.float16))
+    labels = np.asarray(case.labels.array)[prepared.box]
+    for channel, region in enumerate(("WT", "TC", "ET")):
+        np.testing.assert_array_equal(targets[channel], region_mask(labels, region).astype(np.uint8) * 255)
+
+
+def test_prepared_case_is_resampled_to_the_target_spacing() -> None:
+    case = make_case((32, 32, 32))
+    image, targets = prepare_case(case, ("t1", "t1ce", "t2", "flair"), (2.0, 2.0, 2.0))
+    crop = preprocess(case, ("t1", "t1ce", "t2", "flair")).image.shape[1:]
+    expected = tuple(int(round(n * s / 2.0)) for n, s in zip(crop, case.spacing))
+    assert image.shape == (4, *expected) and targets.shape == (3, *expected)
+    assert targets.dtype == np.uint8 and targets.max() == 255
+
+
+def test_case_without_labels_names_the_case() -> None:
+    with pytest.raises(DatasetError, match="'Unlabelled' has no reference labels"):
+        prepare_case(make_case(with_labels=False, case_id="Unlabelled"), ("t1", "t1ce", "t2", "flair"), None)
+
+
+def test_foreground_patches_are_centred_on_tumour(tmp_path) -> None:
+    image = np.zeros((1, 40, 40, 40), dtype=np.float16)
+    target = np.zeros((3, 40, 40, 40), dtype=np.uint8)
+    target[:, 30:32, 30:32, 30:32] = 255  # 8 tumour voxels in a corner
+    np.save(tmp_path / "i.npy", image)
+    np.save(tmp_path / "t.npy", target)
+    sampler = PatchSampler([CachedCase("c", tmp_path / "i.npy", tmp_path / "t.npy")], (16, 16, 16), 1.0)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        patch_image, patch_target = sampler.sample(rng)
+        assert patch_image.shape == (1, 16, 16, 16) and patch_target.dtype == np.float32
+        assert patch_target[0].sum() > 0  # always sees tumour when every patch is a foreground patch
+
+
+def test_patches_of_a_volume_smaller_than_the_patch_are_zero_padded(tmp_path) -> None:
+    np.save(tmp_path / "i.npy", np.ones((1, 10, 10, 10), dtype=np.float16))
+    np.save(tmp_path / "t.npy", np.full((3, 10, 10, 10), 255, dtype=np.uint8))
+    sampler = PatchSampler([CachedCase("c", tmp_path / "i.npy", tmp_path / "t.npy")], (16, 16, 16), 0.0)
+    patch_image, patch_target = sampler.sample(np.random.default_rng(1))
+    assert patch_image.sum() == 1000 and patch_target[0].sum() == 1000
+
+
+def test_perfect_logits_give_near_zero_loss_and_inverted_ones_a_high_loss() -> None:
+    targets = torch.zeros(1, 3, 8, 8, 8)
+    targets[:, :, 2:6, 2:6, 2:6] = 1
+    perfect = (targets * 2 - 1) * 20
+    for kind in ("dice_bce", "dice_focal", "dice_tversky"):
+        assert region_loss(perfect, targets, kind).item() < 1e-3
+        assert region_loss(-perfect, targets, kind).item() > 1.0
+    with pytest.raises(ValueError, match="unknown loss 'dice_ce'"):
+        region_loss(perfect, targets, "dice_ce")
+
+
+def test_checkpoint_restores_the_random_states(tmp_path) -> None:
+    torch.manual_seed(5)
+    np.random.seed(5)
+    path = save_checkpoint(tmp_path / "last.pt", {"iteration": 7})
+    expected = torch.rand(3), np.random.rand(3)
+    torch.manual_seed(99)
+    np.random.seed(99)
+    state = load_checkpoint(path, torch.device("cpu"))
+    assert state["iteration"] == 7
+    assert torch.equal(torch.rand(3), expected[0])
+    np.testing.assert_array_equal(np.random.rand(3), expected[1])
+
+
+def test_missing_or_broken_checkpoint_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(CheckpointError, match="no checkpoint to resume from"):
+        load_checkpoint(tmp_path / "last.pt", torch.device("cpu"))
+    (tmp_path / "last.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="last.pt: cannot read the checkpoint"):
+        load_checkpoint(tmp_path / "last.pt", torch.device("cpu"))
