@@ -34,7 +34,9 @@ REPO = Path(__file__).resolve().parents[1]
 REAL = REPO / ".." / "shared" / "data" / "real"
 CASE_ID = "Brats18_CBICA_AME_1"  # a validation case: never trained on
 RESULTS = REPO / "bench" / "results" / "inference.json"
-sys.path.append(str(REPO))  # after site-packages: the repo's packaging/ folder must not shadow `packaging`
+# bench/ itself must not be on the path (bench/packaging.py would shadow the `packaging` library)
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.append(str(REPO))
 
 
 def peak_rss_mb() -> float:
