@@ -26,8 +26,11 @@ def settings(tmp_path: Path) -> QSettings:
 
 
 @pytest.fixture
-def window(qtbot, settings: QSettings):
+def window(qtbot, settings: QSettings, tmp_path: Path, monkeypatch):
     from app.qt.main_window import MainWindow
+
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))  # no recoveries of earlier sessions
 
     win = MainWindow()
     win.case_opener.settings = settings
