@@ -1,11 +1,11 @@
 """Packaging figures: build time, folder size and start-up times of the frozen app.
 
-``python -m bench.packaging [--build] [--app dist/brats-viewer/brats-viewer] [--runs 3]``
+``python -m bench.app_bundle [--build] [--app dist/brats-viewer/brats-viewer] [--runs 3]``
 
 ``--build`` first runs ``packaging/build.sh`` and times it. Start-up is measured with the frozen
 executable: process start to the "window painted" line of ``--self-test`` (under ``xvfb-run`` when there is
 no display) and the whole ``--no-gui --help`` (Python, torch-free CLI start). The first run after a build
-is reported separately as the cold start. Prints and saves JSON to ``bench/results/packaging.json``.
+is reported separately as the cold start. Prints and saves JSON to ``bench/results/app_bundle.json``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_APP = REPO / "dist" / "brats-viewer" / "brats-viewer"
-RESULTS = REPO / "bench" / "results" / "packaging.json"
+RESULTS = REPO / "bench" / "results" / "app_bundle.json"
 
 
 def folder_bytes(folder: Path) -> int:
