@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -48,3 +49,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("gui") is not None:
             item.add_marker(skip_gui)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own user data folder (registry, recovery files), so nothing leaks between tests,
+    and a modal message box fails the test instead of hanging it."""
+    monkeypatch.setenv("BRATS_VIEWER_DATA_DIR", str(tmp_path_factory.mktemp("user-data")))
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if widgets is None:
+        return
+
+    def refuse(parent: object, title: str = "", text: str = "", *args: object, **kwargs: object) -> None:
+        raise AssertionError(f"unexpected modal dialog in a test: {title!r}: {text!r}")
+
+    for name in ("question", "critical", "warning", "information"):
+        monkeypatch.setattr(widgets.QMessageBox, name, refuse)

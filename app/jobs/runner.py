@@ -75,7 +75,9 @@ def start_job(
             on_finished()
 
     if on_progress is not None:
-        worker.yielded.connect(on_progress)
+        # a closure, not the callable itself: Qt keeps only a weak reference to a bound method, so the
+        # object behind it (e.g. a JobState held by no one else) could be collected mid-job
+        worker.yielded.connect(lambda progress: on_progress(progress))
     worker.returned.connect(lambda result: report(on_result, result))
     worker.errored.connect(errored)
     worker.finished.connect(finished)
