@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.headless import run_pytest_without_qt
+
 REPO = Path(__file__).resolve().parents[2]
 
 IMPORT_ALL = """
@@ -37,22 +39,6 @@ def test_every_core_module_imports_without_qt() -> None:
 
 
 def test_core_label_tests_pass_without_qt() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:pytest-qt",
-            "-p",
-            "tests.block_qt",
-            "tests/core/test_labels_schemes.py",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_pytest_without_qt("tests/core/test_labels_schemes.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.headless import run_pytest_without_qt
+
 REPO = Path(__file__).resolve().parents[2]
 
 IMPORT_ALL = """
@@ -30,23 +32,6 @@ def test_tool_and_label_modules_import_without_qt_or_torch() -> None:
 
 
 def test_tool_tests_pass_with_qt_blocked() -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:pytest-qt",
-            "-p",
-            "tests.block_qt",
-            "tests/tools/test_brush.py",
-            "tests/state/test_label_layer.py",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_pytest_without_qt("tests/tools/test_brush.py", "tests/state/test_label_layer.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout and "skipped" not in result.stdout
