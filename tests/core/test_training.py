@@ -128,16 +128,28 @@ def test_unknown_label_values_are_refused(tmp_path) -> None:
         trainer.run()
 
 
+def _first_failure(stderr: str) -> str:
+    """The failing rank's own traceback, which torchrun buries above its summary."""
+    rank_lines = [line for line in stderr.splitlines() if line.startswith("[rank")]
+    return "\n".join(rank_lines[-60:]) or stderr[-3000:]
+
+
+def test_loopback_interface_is_found() -> None:
+    from segmentation_core.training.distributed import loopback_interface
+
+    assert loopback_interface() in {"lo", "lo0"}
+
+
 def test_two_process_ddp_on_cpu(dataset, tmp_path) -> None:
     out = tmp_path / "ddp"
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
         "-m", "segmentation_core.training", "--data", str(dataset), "--out", str(out), "--epochs", "1",
         "--iterations-per-epoch", "2", "--patch-size", "16", "16", "16", "--native-spacing",
         "--base-filters", "4", "--depth", "3", "--val-every", "0", "--threads", "1", "--json-progress",
     ]  # fmt: skip
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=540)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, _first_failure(result.stderr)
     events = [json.loads(line)["event"] for line in result.stdout.splitlines() if line.startswith("{")]
     assert events.count("start") == 2  # both ranks started
     assert events.count("done") == 1  # only rank 0 writes the bundle
