@@ -89,8 +89,16 @@ def run_self_test(window, screenshot: str | None, case: list[Path]) -> int:  # n
     """Render every view once (and save a screenshot when asked); print OK, or why it failed."""
     from PySide6.QtWidgets import QApplication
 
+    painted: list[bool] = []
+    window.first_painted.connect(lambda: painted.append(True))
     window.show()
-    QApplication.processEvents()
+    deadline = time.monotonic() + CASE_LOAD_TIMEOUT_S
+    while not painted and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.001)
+    if not painted:
+        print("FAILED: the window was never painted", file=sys.stderr)
+        return 1
     print("window painted", flush=True)
     if case:
         handle = window.case_opener.open_paths(case)

@@ -6,7 +6,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 
 #: Canonical sequence names, in the order the bundled models expect them.
@@ -41,7 +40,9 @@ class Volume:
     @property
     def orientation(self) -> str:
         """Axis codes such as ``"LPS"`` or ``"RAS"`` (the direction each array axis increases to)."""
-        return "".join(nib.aff2axcodes(self.affine))
+        from nibabel.orientations import aff2axcodes  # imported on use: nibabel is slow to import
+
+        return "".join(aff2axcodes(self.affine))
 
     def same_grid(self, other: Volume, atol: float = 1e-4) -> bool:
         """True when both volumes have the same shape and (almost) the same affine."""

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from segmentation_core.io import write_dicom_seg, write_label_map
 from segmentation_core.types import CancelToken, Case, Progress
 
 
@@ -40,6 +39,8 @@ class ExportRequest:
         return 1 + int(self.dicom_seg) + int(self.add_to_library)
 
     def run(self, cancel: CancelToken) -> Generator[Progress, None, ExportResult]:
+        from segmentation_core.io import write_dicom_seg, write_label_map  # slow imports, in the worker
+
         done = 0
         yield Progress(done, self.steps, f"writing {self.path.name}")
         nifti = write_label_map(

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from segmentation_core.io import CaseLoadError, load_case
+from segmentation_core.io import CaseLoadError
 from segmentation_core.io.naming import parse_name
 from segmentation_core.types import CancelToken, Case, Progress
 
@@ -64,6 +64,8 @@ def run_load_case(request: LoadCaseRequest, cancel: CancelToken) -> Generator[Pr
 
     Raises CaseLoadError for bad input and CancelledError when ``cancel`` is set between files.
     """
+    from segmentation_core.io import load_case  # nibabel and SimpleITK load in the worker, not at start-up
+
     updates: queue.SimpleQueue[Progress] = queue.SimpleQueue()
     source = request.source if isinstance(request.source, Path) else dict(request.source)
     with ThreadPoolExecutor(1, thread_name_prefix="load-case") as pool:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMenu, QWidget
 
 from app.qt.about import show_about
@@ -32,8 +32,12 @@ MENU_TITLES = ("&File", "&Edit", "&Segment", "&Retrain", "&View", "&Help")
 class MainWindow(QMainWindow):
     """Top-level window. Widgets only: state, tools and jobs live in their own layers."""
 
+    #: Emitted once, when the window and its child widgets have been painted for the first time.
+    first_painted = Signal()
+
     def __init__(self, state: ViewerState | None = None) -> None:
         super().__init__()
+        self.painted = False
         self.setWindowTitle("BraTS Viewer")
         self.resize(1400, 1000)
         self.setAcceptDrops(True)
@@ -88,6 +92,12 @@ class MainWindow(QMainWindow):
         self.actions_by_name.update(install_retrain_menu(self, self.menus))
         about = QAction("&About BraTS Viewer", self, triggered=lambda: show_about(self))
         self.menus["Help"].addAction(about)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
+        if not self.painted:
+            self.painted = True
+            QTimer.singleShot(0, self.first_painted.emit)  # after the children of this paint pass
 
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)

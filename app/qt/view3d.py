@@ -1,6 +1,8 @@
 """The 3D view: label surfaces, the slice planes at the cursor and optional volume rendering.
 
-A pyvistaqt ``QtInteractor`` (the only OpenGL in the app), closed with its window. Surfaces are
+A pyvistaqt ``QtInteractor`` (the only OpenGL in the app), closed with its window. It is created just
+after the window's first paint (pyvista takes about a second to import), or earlier when something needs
+it; until then a placeholder says the view is starting. Surfaces are
 computed by a job in a worker thread, at most once per ``SURFACE_THROTTLE_MS`` while labels change
 (a newer request waits for the running one and then supersedes it); actors change on the GUI thread only.
 """
@@ -10,15 +12,26 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
-from pyvistaqt import QtInteractor
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtOpenGLWidgets import QOpenGLWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.jobs.runner import JobHandle, start_job
-from app.render.scene3d import Scene3D
-from app.render.surfaces import SurfaceRequest, run_surfaces
 from app.state.viewer_state import ViewerState
+
+if TYPE_CHECKING:
+    from app.qt.lazy_interactor import LazyInteractor
+    from app.render.scene3d import Scene3D
 
 logger = logging.getLogger(__name__)
 SURFACE_THROTTLE_MS = 250
@@ -30,39 +43,19 @@ MIN_RENDER_INTERVAL_MS = 50
 CAMERA_ZOOM = 1.4
 
 
-class LazyInteractor(QtInteractor):
-    """A QtInteractor whose paint only re-blits VTK's last frame unless a render is due.
+class StartingPlaceholder(QOpenGLWidget):
+    """Black, with a note, until the interactor replaces it.
 
-    pyvistaqt renders the scene on every ``paintGL``; Qt repaints the GL widget whenever any widget
-    of the window repaints, so each crosshair move in a slice view would cost a full 3D render
-    (hundreds of ms on software OpenGL). Scene changes here always call ``render()`` explicitly,
-    and VTK's own renders (camera interaction) are blitted by the paint that follows them.
+    An OpenGL widget, so that the window composes OpenGL from its first show: adding the first OpenGL
+    widget to a window already on screen makes Qt rebuild its compositor, which crashes on some drivers.
     """
 
-    _render_due = True
-
-    def initializeGL(self) -> None:  # noqa: N802 (Qt override)
-        self._render_due = True
-        super().initializeGL()
-
-    def resizeGL(self, w: int, h: int) -> None:  # noqa: N802 (Qt override)
-        self._render_due = True
-        super().resizeGL(w, h)
-
-    def Render(self) -> None:  # noqa: N802 (VTK adapter API)
-        self._render_due = True
-        super().Render()
-
     def paintGL(self) -> None:  # noqa: N802 (Qt override)
-        if self._render_due:
-            self._render_due = False
-            super().paintGL()
-            return
-        self._in_paint = True  # the base class then skips its render and only blits
-        try:
-            super().paintGL()
-        finally:
-            self._in_paint = False
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("black"))
+        painter.setPen(QColor("#aaaaaa"))
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Starting the 3D view…")
+        painter.end()
 
 
 class View3D(QWidget):
@@ -71,12 +64,9 @@ class View3D(QWidget):
     def __init__(self, state: ViewerState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
-        self.interactor = LazyInteractor(self)
-        self.interactor.set_background("black")
-        self.interactor.ren_win.SetMultiSamples(0)  # MSAA doubles frame time on software OpenGL
-        self.interactor.enable_anti_aliasing("fxaa")
-        self.interactor.add_text("3D", position="upper_left", font_size=10, color="white", name="title")
-        self.scene = Scene3D(self.interactor)
+        self._interactor: LazyInteractor | None = None
+        self._scene: Scene3D | None = None
+        self._creation_scheduled = False
         self.surface_job: JobHandle | None = None
         self._surfaces_pending = False
         self._camera_pending = False
@@ -102,7 +92,8 @@ class View3D(QWidget):
     def _build(self, layout: QVBoxLayout) -> None:
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.interactor)
+        self.placeholder = StartingPlaceholder(self)
+        layout.addWidget(self.placeholder, 1)
         bar = QHBoxLayout()
         self.reset_button = QPushButton("Reset camera", self)
         self.reset_button.clicked.connect(self.reset_camera)
@@ -116,9 +107,64 @@ class View3D(QWidget):
         bar.addStretch(1)
         layout.addLayout(bar)
 
+    # ------------------------------------------------------------------ the interactor, created late
+    @property
+    def interactor(self) -> LazyInteractor:
+        """The VTK interactor, created now if the first paint has not created it yet."""
+        if self._interactor is None:
+            if self._closed:
+                raise RuntimeError("the 3D view has been closed")
+            self._create_interactor()
+        assert self._interactor is not None
+        return self._interactor
+
+    @property
+    def scene(self) -> Scene3D:
+        """The actors of the 3D view (creates the interactor when needed)."""
+        if self._scene is None:
+            from app.render.scene3d import Scene3D
+
+            self._scene = Scene3D(self.interactor)
+        return self._scene
+
+    @property
+    def interactor_created(self) -> bool:
+        return self._interactor is not None
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        """After the first paint of the window, create the interactor (the window is already on screen)."""
+        super().paintEvent(event)
+        if self._interactor is None and not self._creation_scheduled and not self._closed:
+            self._creation_scheduled = True
+            QTimer.singleShot(0, self._create_if_open)
+
+    def _create_if_open(self) -> None:
+        if self._interactor is None and not self._closed:
+            self._create_interactor()
+
+    def _create_interactor(self) -> None:
+        from app.qt.lazy_interactor import LazyInteractor
+
+        interactor = LazyInteractor(self)
+        interactor.set_background("black")
+        interactor.ren_win.SetMultiSamples(0)  # MSAA doubles frame time on software OpenGL
+        interactor.enable_anti_aliasing("fxaa")
+        interactor.add_text("3D", position="upper_left", font_size=10, color="white", name="title")
+        self._interactor = interactor
+        layout = self.layout()
+        layout.replaceWidget(self.placeholder, interactor)
+        layout.setStretchFactor(interactor, 1)
+        self.placeholder.hide()
+        self.placeholder.deleteLater()
+        interactor.show()
+        if self.state.case is not None:
+            self._on_case(self.state.case)
+
     # ------------------------------------------------------------------ state -> scene
     def _on_case(self, case: object) -> None:
         self._case_generation += 1
+        if self._interactor is None:
+            return  # shown when the interactor is created
         self.scene.clear()
         if case is None:
             self.schedule_render()
@@ -135,11 +181,13 @@ class View3D(QWidget):
 
     def _on_cursor(self, voxel: tuple) -> None:
         case = self.state.case
-        if case is not None:
+        if case is not None and self._interactor is not None:
             self.scene.set_planes(case.affine, case.shape, voxel)
             self.schedule_render()
 
     def _on_display(self, what: str) -> None:
+        if self._interactor is None:
+            return
         if what == "overlay":
             self.scene.apply_overlay(self.state.display.overlay)
             self.schedule_render()
@@ -148,8 +196,10 @@ class View3D(QWidget):
 
     def _start_surfaces(self) -> None:
         labels, case = self.state.labels, self.state.case
-        if labels is None or case is None or self._closed:
+        if labels is None or case is None or self._closed or self._interactor is None:
             return
+        from app.render.surfaces import SurfaceRequest, run_surfaces
+
         if self.surface_job is not None and self.surface_job.running:
             self._surfaces_pending = True
             return
@@ -180,7 +230,7 @@ class View3D(QWidget):
 
     def _update_volume(self) -> None:
         case = self.state.case
-        if self._closed:
+        if self._closed or self._interactor is None:
             return
         if case is None or not self.volume_box.isChecked():
             self.scene.set_volume(None)
@@ -233,4 +283,5 @@ class View3D(QWidget):
             timer.stop()
         if self.surface_job is not None and self.surface_job.running:
             self.surface_job.cancel()
-        self.interactor.close()
+        if self._interactor is not None:
+            self._interactor.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import nibabel as nib
 import numpy as np
 
 PLANES = ("axial", "sagittal", "coronal")
@@ -97,7 +96,9 @@ def plane_layout(
     if convention not in ("radiological", "neurological"):
         raise ValueError(f"unknown convention {convention!r}; use 'radiological' or 'neurological'")
     affine = np.asarray(affine, dtype=float)
-    ornt = nib.orientations.io_orientation(affine)  # per array axis: (world axis, +1/-1)
+    from nibabel.orientations import io_orientation  # nibabel is slow to import; not needed to start
+
+    ornt = io_orientation(affine)  # per array axis: (world axis, +1/-1)
     screen_x, screen_y = (np.array(d) for d in _SCREEN_DIRECTIONS[plane])
     if convention == "neurological" and plane != "sagittal":
         screen_x = -screen_x

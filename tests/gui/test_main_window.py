@@ -56,21 +56,26 @@ def test_about_lists_versions_and_device() -> None:
     assert "Bakas" in text
 
 
-def test_window_opens_without_importing_torch(tmp_path) -> None:
+def test_first_paint_comes_before_the_slow_imports_and_then_the_3d_view_starts() -> None:
     code = (
-        "import sys\n"
+        "import sys, time\n"
         "from PySide6.QtWidgets import QApplication\n"
         "app = QApplication([])\n"
         "from app.qt.main_window import MainWindow\n"
-        "w = MainWindow(); w.show(); app.processEvents()\n"
-        "print('torch' in sys.modules)\n"
+        "slow = ('torch', 'pyvista', 'nibabel', 'SimpleITK', 'highdicom')\n"
+        "w = MainWindow(); at_paint = []\n"
+        "w.first_painted.connect(lambda: at_paint.append([m for m in slow if m in sys.modules]))\n"
+        "w.show()\n"
+        "deadline = time.monotonic() + 60\n"
+        "while not w.view3d.interactor_created and time.monotonic() < deadline: app.processEvents()\n"
+        "print(at_paint, w.view3d.interactor_created, 'pyvista' in sys.modules)\n"
         "w.close()\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "False"
+    assert result.stdout.strip().splitlines()[-1] == "[[]] True True"
 
 
 def test_self_test_prints_ok_and_saves_a_screenshot(tmp_path) -> None:
