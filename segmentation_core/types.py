@@ -135,3 +135,20 @@ class Case:
     @property
     def spacing(self) -> tuple[float, float, float]:
         return self.grid.spacing
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """A segmentation on the case grid.
+
+    ``labels``: uint8 internal labels (0 bg, 1 NCR, 2 ED, 3 ET). ``probabilities``: float16
+    (3, X, Y, Z) WT/TC/ET probabilities when asked for. ``device`` is where the network ran and
+    ``fallback`` says which out-of-memory fallback was needed (None when none was).
+    """
+
+    labels: np.ndarray
+    probabilities: np.ndarray | None
+    device: str
+    fallback: str | None
+    seconds: float
+    model_version: str

@@ -1,6 +1,7 @@
 """The AI segmentation job: a frozen request and a generator that yields Progress per patch batch.
 
-torch is imported only inside ``run``, in the worker thread, so the window opens without it.
+The network runs in a child process (``segmentation_core.inference_process``): this process, whose
+GUI thread draws the views, never imports torch for it and never waits on the network's GIL.
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ import os
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from segmentation_core.types import CancelToken, Case, Progress
+from segmentation_core.inference_process import predict_in_child_process
+from segmentation_core.types import CancelToken, Case, Prediction, Progress
 
-if TYPE_CHECKING:
-    from segmentation_core.inference import Prediction
+#: How much lower the AI process's CPU priority is than the viewer's (POSIX nice increment).
+AI_NICE = 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,13 +28,17 @@ class SegmentRequest:
     tta: bool = False
 
     def run(self, cancel: CancelToken) -> Generator[Progress, None, Prediction]:
-        from segmentation_core.inference import Predictor
-        from segmentation_core.models.bundle import ModelBundle
-
-        bundle = ModelBundle.load(self.bundle_dir)
-        yield Progress(0, 0, f"loading {bundle.name} v{bundle.version}")
-        # leave one core to the GUI thread so the views stay responsive while the AI runs
+        # leave one core to the GUI, and let the GUI win the CPU when it needs it, so the views stay
+        # responsive while the AI runs
         threads = max(1, (os.cpu_count() or 2) - 1)
-        predictor = Predictor(bundle, device=self.device, tta=self.tta, threads=threads)
-        yield Progress(0, 0, f"running on {predictor.device.type.upper()}")
-        return (yield from predictor.predict(self.case, cancel=cancel))
+        return (
+            yield from predict_in_child_process(
+                self.case,
+                self.bundle_dir,
+                device=self.device,
+                tta=self.tta,
+                threads=threads,
+                nice=AI_NICE,
+                cancel=cancel,
+            )
+        )

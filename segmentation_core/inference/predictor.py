@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
@@ -26,27 +25,10 @@ from segmentation_core.inference.tta import mirror_set, mirrored
 from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.models.unet import UNet3D
 from segmentation_core.preprocessing import preprocess
-from segmentation_core.types import CancelToken, Case, Progress
+from segmentation_core.types import CancelToken, Case, Prediction, Progress
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, eq=False)
-class Prediction:
-    """A segmentation on the case grid.
-
-    ``labels``: uint8 internal labels (0 bg, 1 NCR, 2 ED, 3 ET). ``probabilities``: float16
-    (3, X, Y, Z) WT/TC/ET probabilities when asked for. ``device`` is where the network ran and
-    ``fallback`` says which out-of-memory fallback was needed (None when none was).
-    """
-
-    labels: np.ndarray
-    probabilities: np.ndarray | None
-    device: str
-    fallback: str | None
-    seconds: float
-    model_version: str
 
 
 class Predictor:

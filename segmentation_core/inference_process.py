@@ -1,0 +1,250 @@
+"""Run the predictor in a child process, streaming its Progress back; cancel by stopping the process.
+
+A desktop viewer runs the AI while the user keeps working. In a thread of the viewer's own process the
+network competes with the GUI for the GIL (importing torch, scipy post-processing and resampling hold it
+for hundreds of milliseconds), so the slice views would stutter. A child process shares no GIL: the
+viewer's process only waits on a pipe. The case's images travel through shared memory (no pickling of
+hundreds of MB); the labels come back through the pipe as a ``segmentation_core.types.Prediction``,
+which unpickles without importing torch (an import would hold this process's GIL for a second).
+
+This module imports neither torch nor the inference package; the child does. Where the platform has
+a fork server (Linux, macOS) it is started once with the inference code imported, so every later run
+starts in milliseconds instead of paying torch's import again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import sys
+import traceback
+from collections.abc import Generator
+from dataclasses import dataclass
+from multiprocessing.shared_memory import SharedMemory
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from segmentation_core.types import CancelledError, CancelToken, Case, Prediction, Progress, Volume
+
+log = logging.getLogger(__name__)
+
+#: How often the parent checks for cancellation while waiting for the child (seconds).
+POLL_S = 0.05
+#: How long a cancelled child gets to stop before it is killed (seconds).
+STOP_GRACE_S = 2.0
+_PRELOAD = ["segmentation_core.inference", "segmentation_core.models.bundle"]
+
+
+class InferenceProcessError(RuntimeError):
+    """The child process stopped without a result (killed, crashed or out of memory)."""
+
+
+@dataclass(frozen=True)
+class SharedArray:
+    """Where a numpy array lies in shared memory: enough for another process to map it."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+
+    @classmethod
+    def create(cls, array: np.ndarray) -> tuple[SharedArray, SharedMemory]:
+        """Copy ``array`` into a new shared memory block (the caller unlinks the block)."""
+        block = SharedMemory(create=True, size=max(1, array.nbytes))
+        view = np.ndarray(array.shape, dtype=array.dtype, buffer=block.buf)
+        view[...] = array
+        del view
+        return cls(block.name, tuple(array.shape), array.dtype.str), block
+
+    def attach(self) -> tuple[np.ndarray, SharedMemory]:
+        """Map the block; the array is valid while the returned SharedMemory stays open."""
+        block = SharedMemory(name=self.name)
+        return np.ndarray(self.shape, dtype=np.dtype(self.dtype), buffer=block.buf), block
+
+
+@dataclass(frozen=True)
+class ChildRequest:
+    """What the child needs: the case without its arrays, where those lie, and the predictor settings."""
+
+    case: Case
+    channels: dict[str, tuple[SharedArray, np.ndarray, Path | None]]
+    bundle_dir: Path
+    device: str
+    tta: bool
+    threads: int
+    nice: int
+
+
+def start_method() -> str:
+    """``forkserver`` where the platform has one (and the app is not a frozen bundle), else ``spawn``."""
+    available = multiprocessing.get_all_start_methods()
+    if "forkserver" in available and not getattr(sys, "frozen", False):
+        return "forkserver"
+    return "spawn"
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    context = multiprocessing.get_context(start_method())
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload(_PRELOAD)
+    return context
+
+
+def predict_in_child_process(
+    case: Case,
+    bundle_dir: Path,
+    *,
+    device: str = "auto",
+    tta: bool = False,
+    threads: int = 1,
+    nice: int = 0,
+    cancel: CancelToken | None = None,
+) -> Generator[Progress, None, Prediction]:
+    """Segment ``case`` with the bundle in ``bundle_dir`` in a child process; yields its Progress.
+
+    ``nice`` lowers the child's CPU priority (POSIX nice increment) so that a GUI keeps its frame rate.
+
+    Raises what the predictor raised (e.g. a BundleError), CancelledError within ``POLL_S`` of a
+    cancel (the child is stopped), and InferenceProcessError when the child dies without an answer.
+    """
+    blocks: list[SharedMemory] = []
+    process = None
+    finished = False
+    receive, send = multiprocessing.Pipe(duplex=False)
+    try:
+        channels = {}
+        for name, volume in case.channels.items():
+            shared, block = SharedArray.create(volume.array)
+            blocks.append(block)
+            channels[name] = (shared, volume.affine, volume.source)
+        skeleton = dataclasses.replace(case, channels={}, labels=None)
+        request = ChildRequest(skeleton, channels, Path(bundle_dir), device, tta, threads, nice)
+        process = _context().Process(
+            target=child_main, args=(request, send), name="brats-inference", daemon=True
+        )
+        process.start()
+        send.close()  # the child holds the only write end now
+        prediction = yield from _relay(receive, process, cancel)
+        finished = True
+        return prediction
+    finally:
+        if process is not None:
+            _stop(process, grace_s=STOP_GRACE_S if finished else 0.0)
+        send.close()
+        receive.close()
+        for block in blocks:
+            block.close()
+            block.unlink()
+
+
+def _relay(
+    receive: multiprocessing.connection.Connection,
+    process: multiprocessing.process.BaseProcess,
+    cancel: CancelToken | None,
+) -> Generator[Progress, None, Prediction]:
+    """Yield the child's Progress until it sends its result or error."""
+    while True:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if not receive.poll(POLL_S):
+            if process.is_alive() or receive.poll(0):
+                continue
+            raise _died(process)  # a fork server may hold the pipe open: no end-of-file comes then
+        try:
+            kind, payload = receive.recv()
+        except EOFError:
+            process.join(STOP_GRACE_S)
+            raise _died(process) from None
+        if kind == "progress":
+            yield payload
+        elif kind == "result":
+            return payload
+        else:
+            raise payload
+
+
+def _died(process: multiprocessing.process.BaseProcess) -> InferenceProcessError:
+    return InferenceProcessError(
+        f"the AI process stopped without a result (exit code {process.exitcode}); "
+        "it may have run out of memory"
+    )
+
+
+def _stop(process: multiprocessing.process.BaseProcess, grace_s: float) -> None:
+    """End the child: wait ``grace_s`` for it to exit by itself, then terminate it, then kill it."""
+    process.join(grace_s)
+    if process.is_alive():
+        process.terminate()
+        process.join(STOP_GRACE_S)
+    if process.is_alive():
+        process.kill()
+        process.join()
+    process.close()
+
+
+def child_main(request: ChildRequest, send: multiprocessing.connection.Connection) -> None:
+    """Entry point of the child: predict and send ("progress", Progress)…, then ("result", Prediction).
+
+    The shared memory stays mapped until the process exits; the parent unlinks it.
+    """
+    blocks: list[SharedMemory] = []  # referenced until the end: closing them would unmap the images
+    _lower_priority(request.nice)
+    try:
+        channels = {}
+        for name, (shared, affine, source) in request.channels.items():
+            array, block = shared.attach()
+            blocks.append(block)
+            channels[name] = Volume(array, affine, source)
+        case = dataclasses.replace(request.case, channels=channels)
+        for message in _predict(case, request):
+            send.send(message)
+    except BaseException as exc:  # noqa: BLE001 (everything goes back to the parent)
+        send.send(("error", _picklable(exc)))
+    finally:
+        send.close()
+
+
+def _lower_priority(increment: int) -> None:
+    """Make this process yield the CPU to interactive work (the viewer, the display server)."""
+    if increment and hasattr(os, "nice"):
+        try:
+            os.nice(increment)
+        except OSError as exc:
+            log.debug("could not lower the AI process's priority: %s", exc)
+
+
+def _predict(case: Case, request: ChildRequest) -> Generator[tuple[str, Any], None, None]:
+    from segmentation_core.inference import Predictor
+    from segmentation_core.models.bundle import ModelBundle
+
+    bundle = ModelBundle.load(request.bundle_dir)
+    yield "progress", Progress(0, 0, f"loading {bundle.name} v{bundle.version}")
+    predictor = Predictor(bundle, device=request.device, tta=request.tta, threads=request.threads)
+    yield "progress", Progress(0, 0, f"running on {predictor.device.type.upper()}")
+    generator = predictor.predict(case)
+    while True:
+        try:
+            progress = next(generator)
+        except StopIteration as stop:
+            yield "result", stop.value
+            return
+        yield "progress", progress
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling, else a RuntimeError with its type, text and traceback."""
+    import pickle
+
+    if isinstance(exc, CancelledError):
+        return exc
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 (any pickling failure)
+        text = "".join(traceback.format_exception(exc))
+        return RuntimeError(f"{type(exc).__name__}: {exc}\n{text}")

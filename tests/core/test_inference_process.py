@@ -1,0 +1,104 @@
+"""Prediction in a child process: same labels as in-process, progress, errors, cancel, clean-up."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from segmentation_core.inference import Predictor, run_prediction
+from segmentation_core.inference_process import (
+    InferenceProcessError,
+    SharedArray,
+    _relay,
+    predict_in_child_process,
+)
+from segmentation_core.models.bundle import BundleError, ModelBundle
+from segmentation_core.types import CancelledError, CancelToken
+from tests.core.io_fixtures import make_case
+from tests.core.model_fixtures import make_tiny_bundle
+from tests.generators import drain
+
+REPO = Path(__file__).resolve().parents[2]
+SHM = Path("/dev/shm")
+
+
+def _shared_blocks() -> set[str]:
+    return {p.name for p in SHM.iterdir()} if SHM.is_dir() else set()
+
+
+def test_child_labels_equal_in_process_labels_and_the_shared_memory_is_freed(tmp_path) -> None:
+    case = make_case((32, 32, 32))
+    bundle_dir = make_tiny_bundle(tmp_path / "m")
+    before = _shared_blocks()
+    progress, prediction = drain(predict_in_child_process(case, bundle_dir, device="cpu", threads=1))
+    expected = run_prediction(Predictor(ModelBundle.load(bundle_dir), device="cpu", threads=1), case)
+    assert [p.message for p in progress[:2]] == ["loading tiny-test-model v1", "running on CPU"]
+    batches = [p for p in progress if p.total > 0]
+    assert batches and batches[-1].done == batches[-1].total
+    assert prediction.labels.dtype == np.uint8 and prediction.labels.shape == (32, 32, 32)
+    assert np.array_equal(prediction.labels, expected.labels)
+    assert (prediction.device, prediction.model_version, prediction.probabilities) == ("cpu", "1", None)
+    assert _shared_blocks() == before
+
+
+def test_a_bad_bundle_raises_its_own_error_in_the_parent(tmp_path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BundleError):
+        drain(predict_in_child_process(make_case((16, 16, 16)), tmp_path / "empty", device="cpu"))
+
+
+def test_cancel_stops_the_child_process_at_once(tmp_path) -> None:
+    case = make_case((48, 48, 48))
+    token = CancelToken()
+    generator = predict_in_child_process(
+        case, make_tiny_bundle(tmp_path / "m", patch_size=(8, 8, 8)), cancel=token
+    )
+    next(generator)  # the child is running
+    pids = [child.pid for child in multiprocessing.active_children() if child.name == "brats-inference"]
+    assert len(pids) == 1
+    token.cancel()
+    started = time.monotonic()
+    with pytest.raises(CancelledError):
+        drain(generator)
+    assert time.monotonic() - started < 3.0
+    with pytest.raises(ProcessLookupError):
+        os.kill(pids[0], 0)  # gone, and reaped
+
+
+def test_a_child_that_dies_without_an_answer_is_reported_with_its_exit_code() -> None:
+    receive, send = multiprocessing.Pipe(duplex=False)
+    process = multiprocessing.get_context("spawn").Process(target=os._exit, args=(3,))
+    process.start()
+    send.close()
+    with pytest.raises(InferenceProcessError, match="exit code 3"):
+        drain(_relay(receive, process, None))
+    process.join()
+
+
+def test_shared_array_round_trip_keeps_values_and_dtype() -> None:
+    array = np.asfortranarray(np.arange(60, dtype=np.float32).reshape(3, 4, 5))
+    shared, block = SharedArray.create(array)
+    try:
+        view, other = SharedArray.attach(shared)
+        assert view.dtype == np.float32 and np.array_equal(view, array)
+        del view
+        other.close()
+    finally:
+        block.close()
+        block.unlink()
+
+
+def test_the_parent_side_imports_no_torch() -> None:
+    code = "import sys, segmentation_core.inference_process; print('torch' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
