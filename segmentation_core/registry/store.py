@@ -6,18 +6,24 @@ Layout under ``models_dir()``::
     versions/<n>/          bundle of version n (n >= 2); version 1 is the bundled default, never copied
 
 Every change is staged and renamed into place, and ``registry.json`` is rewritten atomically last,
-so a failed operation leaves the registry as it was.
+so a failed operation leaves the registry as it was. Changes hold ``.registry.lock`` (a file lock), so
+the viewer, a retrain child and the CLI never interleave their read-modify-write of ``registry.json``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from filelock import FileLock, Timeout
 
 from segmentation_core.registry import paths
 from segmentation_core.registry.atomic import staging_dir, write_json
@@ -27,6 +33,8 @@ from segmentation_core.registry.errors import RegistryError
 log = logging.getLogger(__name__)
 FORMAT = 1
 DEFAULT_VERSION = 1
+#: How long a change waits for another process's change to the registry (seconds).
+LOCK_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,20 @@ class ModelVersion:
         return None if value is None else float(value)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _locked(method: F) -> F:
+    """Run a registry method while holding the registry's file lock."""
+
+    @functools.wraps(method)
+    def wrapper(self: ModelRegistry, *args: Any, **kwargs: Any) -> Any:
+        with self._changing():
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -75,6 +97,20 @@ class ModelRegistry:
         self.default_bundle = Path(default_bundle) if default_bundle else paths.default_bundle_dir()
         self._file = self.dir / "registry.json"
         self._versions_dir = self.dir / "versions"
+        self._lock = FileLock(self.dir / ".registry.lock", timeout=LOCK_TIMEOUT_S)
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Hold the registry's file lock (re-entrant within this object) for one read-modify-write."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._lock:
+                yield
+        except Timeout:
+            raise RegistryError(
+                f"another program has been changing the model registry in {self.dir} for "
+                f"{LOCK_TIMEOUT_S:.0f} s; try again when it has finished"
+            ) from None
 
     # ----------------------------------------------------------------- state file
     def _load(self) -> dict[str, Any]:
@@ -157,6 +193,7 @@ class ModelRegistry:
         return [int(v) for v in self._load()["history"]]
 
     # ----------------------------------------------------------------- changes
+    @_locked
     def register(
         self,
         bundle_dir: Path,
@@ -215,6 +252,7 @@ class ModelRegistry:
         log.info("registered model version %d (%s)", number, source)
         return self._version(number, entry)
 
+    @_locked
     def activate(self, number: int) -> None:
         """Make ``number`` the version that Segment uses."""
         state = self._load()
@@ -226,6 +264,7 @@ class ModelRegistry:
         state["history"].append(number)
         self._save(state)
 
+    @_locked
     def roll_back(self) -> int:
         """Re-activate the version that was active before the current one; returns it."""
         state = self._load()
@@ -245,6 +284,7 @@ class ModelRegistry:
         self._save(state)
         return previous
 
+    @_locked
     def delete(self, number: int, *, switch_to: int | None = None) -> None:
         """Delete a stored version; the active one only together with activating ``switch_to``."""
         if number == DEFAULT_VERSION:
@@ -284,6 +324,7 @@ class ModelRegistry:
         cases = self._load().get("validation_cases")
         return None if cases is None else [Path(p) for p in cases]
 
+    @_locked
     def set_validation_cases(self, cases: list[Path]) -> None:
         """Fix the validation set (evaluations made on another set are dropped)."""
         if not cases:
@@ -294,12 +335,14 @@ class ModelRegistry:
             entry.pop("evaluation", None)
         self._save(state)
 
+    @_locked
     def record_evaluation(self, number: int, evaluation: dict[str, Any]) -> None:
         """Store the evaluation of version ``number`` on the validation set."""
         state = self._load()
         self._entry(state, number)["evaluation"] = evaluation
         self._save(state)
 
+    @_locked
     def import_staged(self, staged: Path, source: str, note: str = "") -> ModelVersion:
         """Register an already staged and checked bundle folder inside ``self.dir`` (used by import)."""
         card = _read_card(staged)

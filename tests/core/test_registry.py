@@ -146,7 +146,8 @@ def test_export_then_import_round_trip(registry: ModelRegistry, tmp_path: Path) 
     assert imported.number == 3 and imported.source == "imported" and imported.note == "from v2.zip"
     assert snapshot(imported.path) == snapshot(registry.bundle_path(2))
     assert registry.active_version == 1
-    assert not [p for p in registry.dir.iterdir() if p.name.startswith(".")]  # staging cleaned up
+    leftovers = [p for p in registry.dir.iterdir() if p.name.startswith(".") and p.name != ".registry.lock"]
+    assert not leftovers  # staging cleaned up
     with pytest.raises(RegistryError, match="use a name ending in .zip"):
         export_zip(registry, 2, tmp_path / "v2.tar")
 
@@ -201,3 +202,42 @@ def test_damaged_registry_file_is_reported(registry: ModelRegistry) -> None:
     (registry.dir / "registry.json").write_text("{oops")
     with pytest.raises(RegistryError, match=r"registry.json: the model registry file is damaged"):
         registry.versions()
+
+
+def test_a_change_waits_for_another_programs_change(registry: ModelRegistry, tmp_path: Path) -> None:
+    import threading
+
+    from filelock import FileLock
+
+    bundle = make_tiny_bundle(tmp_path / "b")
+    registry.dir.mkdir(parents=True, exist_ok=True)
+    other_program = FileLock(
+        registry.dir / ".registry.lock"
+    )  # a separate lock object, as another process has
+    other_program.acquire()
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (registry.register(bundle, base_version=1), done.set()))
+    worker.start()
+    try:
+        assert not done.wait(0.5)  # blocked while the other program holds the lock
+        assert [v.number for v in registry.versions()] == [1]
+    finally:
+        other_program.release()
+    assert done.wait(30)
+    worker.join()
+    assert [v.number for v in registry.versions()] == [1, 2]
+
+
+def test_a_change_that_cannot_get_the_lock_says_so(
+    registry: ModelRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filelock import FileLock
+
+    from segmentation_core.registry import store
+
+    monkeypatch.setattr(store, "LOCK_TIMEOUT_S", 0.2)
+    impatient = ModelRegistry(registry.dir.parent, registry.default_bundle)
+    registry.dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(registry.dir / ".registry.lock"):
+        with pytest.raises(RegistryError, match="another program has been changing the model registry"):
+            impatient.activate(1)
