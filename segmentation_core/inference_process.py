@@ -129,6 +129,7 @@ def predict_in_child_process(
         )
         process.start()
         send.close()  # the child holds the only write end now
+        yield Progress(0, 0, "starting the AI process")
         prediction = yield from _relay(receive, process, cancel)
         finished = True
         return prediction

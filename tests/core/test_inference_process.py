@@ -39,7 +39,11 @@ def test_child_labels_equal_in_process_labels_and_the_shared_memory_is_freed(tmp
     before = _shared_blocks()
     progress, prediction = drain(predict_in_child_process(case, bundle_dir, device="cpu", threads=1))
     expected = run_prediction(Predictor(ModelBundle.load(bundle_dir), device="cpu", threads=1), case)
-    assert [p.message for p in progress[:2]] == ["loading tiny-test-model v1", "running on CPU"]
+    assert [p.message for p in progress[:3]] == [
+        "starting the AI process",
+        "loading tiny-test-model v1",
+        "running on CPU",
+    ]
     batches = [p for p in progress if p.total > 0]
     assert batches and batches[-1].done == batches[-1].total
     assert prediction.labels.dtype == np.uint8 and prediction.labels.shape == (32, 32, 32)
@@ -60,7 +64,7 @@ def test_cancel_stops_the_child_process_at_once(tmp_path) -> None:
     generator = predict_in_child_process(
         case, make_tiny_bundle(tmp_path / "m", patch_size=(8, 8, 8)), cancel=token
     )
-    next(generator)  # the child is running
+    assert next(generator).message == "starting the AI process"  # the child is running
     pids = [child.pid for child in multiprocessing.active_children() if child.name == "brats-inference"]
     assert len(pids) == 1
     token.cancel()

@@ -15,8 +15,11 @@ def test_job_yields_progress_and_returns_labels_on_the_case_grid(tmp_path) -> No
     case = make_case((32, 32, 32))
     request = SegmentRequest(case, make_tiny_bundle(tmp_path / "m"), device="cpu")
     progress, prediction = drain(request.run(CancelToken()))
-    assert progress[0].message == "loading tiny-test-model v1"
-    assert progress[1].message == "running on CPU"
+    assert [p.message for p in progress[:3]] == [
+        "starting the AI process",
+        "loading tiny-test-model v1",
+        "running on CPU",
+    ]
     batches = [p for p in progress if p.total > 0]
     assert batches[-1].done == batches[-1].total
     assert prediction.labels.shape == (32, 32, 32)
