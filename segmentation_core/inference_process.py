@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
 import sys
 import traceback
 from collections.abc import Generator
@@ -37,6 +38,10 @@ log = logging.getLogger(__name__)
 POLL_S = 0.05
 #: How long a cancelled child gets to stop before it is killed (seconds).
 STOP_GRACE_S = 2.0
+#: Where POSIX shared memory lives on Linux; containers often make it small (Docker: 64 MB).
+SHM_DIR = Path("/dev/shm")
+#: Room left free in SHM_DIR beyond the images (bytes).
+SHM_MARGIN = 64 * 2**20
 _PRELOAD = ["segmentation_core.inference", "segmentation_core.models.bundle"]
 
 
@@ -72,12 +77,23 @@ class ChildRequest:
     """What the child needs: the case without its arrays, where those lie, and the predictor settings."""
 
     case: Case
-    channels: dict[str, tuple[SharedArray, np.ndarray, Path | None]]
+    #: Sequence -> (its array, or where it lies in shared memory; affine; source file).
+    channels: dict[str, tuple[SharedArray | np.ndarray, np.ndarray, Path | None]]
     bundle_dir: Path
     device: str
     tta: bool
     threads: int
     nice: int
+
+
+def shared_memory_has_room(nbytes: int) -> bool:
+    """Whether ``nbytes`` of images fit in shared memory (writing past a full /dev/shm kills a process)."""
+    if not SHM_DIR.is_dir():
+        return True  # macOS and Windows have no such fixed-size file system
+    try:
+        return shutil.disk_usage(SHM_DIR).free >= nbytes + SHM_MARGIN
+    except OSError:
+        return False
 
 
 def start_method() -> str:
@@ -117,11 +133,17 @@ def predict_in_child_process(
     finished = False
     receive, send = multiprocessing.Pipe(duplex=False)
     try:
-        channels = {}
+        share = shared_memory_has_room(sum(volume.array.nbytes for volume in case.channels.values()))
+        if not share:
+            log.warning("shared memory is too small for the images; they are copied to the AI process")
+        channels: dict[str, tuple[SharedArray | np.ndarray, np.ndarray, Path | None]] = {}
         for name, volume in case.channels.items():
-            shared, block = SharedArray.create(volume.array)
-            blocks.append(block)
-            channels[name] = (shared, volume.affine, volume.source)
+            if share:
+                shared, block = SharedArray.create(volume.array)
+                blocks.append(block)
+                channels[name] = (shared, volume.affine, volume.source)
+            else:
+                channels[name] = (volume.array, volume.affine, volume.source)
         skeleton = dataclasses.replace(case, channels={}, labels=None)
         request = ChildRequest(skeleton, channels, Path(bundle_dir), device, tta, threads, nice)
         process = _context().Process(
@@ -197,9 +219,12 @@ def child_main(request: ChildRequest, send: multiprocessing.connection.Connectio
     _lower_priority(request.nice)
     try:
         channels = {}
-        for name, (shared, affine, source) in request.channels.items():
-            array, block = shared.attach()
-            blocks.append(block)
+        for name, (where, affine, source) in request.channels.items():
+            if isinstance(where, SharedArray):
+                array, block = where.attach()
+                blocks.append(block)
+            else:
+                array = where
             channels[name] = Volume(array, affine, source)
         case = dataclasses.replace(request.case, channels=channels)
         for message in _predict(case, request):

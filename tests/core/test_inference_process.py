@@ -52,6 +52,24 @@ def test_child_labels_equal_in_process_labels_and_the_shared_memory_is_freed(tmp
     assert _shared_blocks() == before
 
 
+def test_without_room_in_shared_memory_the_images_are_copied_and_the_labels_are_the_same(
+    tmp_path, monkeypatch
+) -> None:
+    from segmentation_core import inference_process
+
+    case = make_case((32, 32, 32))
+    bundle_dir = make_tiny_bundle(tmp_path / "m")
+    monkeypatch.setattr(inference_process, "SHM_MARGIN", 2**62)  # no /dev/shm has that much room
+    assert not inference_process.shared_memory_has_room(case.channels["t1"].array.nbytes) or not SHM.is_dir()
+    created: list[object] = []
+    monkeypatch.setattr(SharedArray, "create", classmethod(lambda cls, array: created.append(array)))
+    _, prediction = drain(predict_in_child_process(case, bundle_dir, device="cpu", threads=1))
+    expected = run_prediction(Predictor(ModelBundle.load(bundle_dir), device="cpu", threads=1), case)
+    assert np.array_equal(prediction.labels, expected.labels)
+    if SHM.is_dir():
+        assert created == []  # nothing went through shared memory
+
+
 def test_a_bad_bundle_raises_its_own_error_in_the_parent(tmp_path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(BundleError):
