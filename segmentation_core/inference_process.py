@@ -26,11 +26,10 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from segmentation_core.types import CancelledError, CancelToken, Case, Prediction, Progress, Volume
+from segmentation_core.types import CancelToken, Case, Prediction, Progress, Volume
 
 log = logging.getLogger(__name__)
 
@@ -226,9 +225,7 @@ def child_main(request: ChildRequest, send: multiprocessing.connection.Connectio
             else:
                 array = where
             channels[name] = Volume(array, affine, source)
-        case = dataclasses.replace(request.case, channels=channels)
-        for message in _predict(case, request):
-            send.send(message)
+        _predict(dataclasses.replace(request.case, channels=channels), request, send)
     except BaseException as exc:  # noqa: BLE001 (everything goes back to the parent)
         send.send(("error", _picklable(exc)))
     finally:
@@ -244,30 +241,25 @@ def _lower_priority(increment: int) -> None:
             log.debug("could not lower the AI process's priority: %s", exc)
 
 
-def _predict(case: Case, request: ChildRequest) -> Generator[tuple[str, Any], None, None]:
-    from segmentation_core.inference import Predictor
+def _predict(case: Case, request: ChildRequest, send: multiprocessing.connection.Connection) -> None:
+    """Load the bundle, predict, and send each Progress and then the Prediction to the parent."""
+    from segmentation_core.inference import Predictor, run_prediction
     from segmentation_core.models.bundle import ModelBundle
 
+    def report(progress: Progress) -> None:
+        send.send(("progress", progress))
+
     bundle = ModelBundle.load(request.bundle_dir)
-    yield "progress", Progress(0, 0, f"loading {bundle.name} v{bundle.version}")
+    report(Progress(0, 0, f"loading {bundle.name} v{bundle.version}"))
     predictor = Predictor(bundle, device=request.device, tta=request.tta, threads=request.threads)
-    yield "progress", Progress(0, 0, f"running on {predictor.device.type.upper()}")
-    generator = predictor.predict(case)
-    while True:
-        try:
-            progress = next(generator)
-        except StopIteration as stop:
-            yield "result", stop.value
-            return
-        yield "progress", progress
+    report(Progress(0, 0, f"running on {predictor.device.type.upper()}"))
+    send.send(("result", run_prediction(predictor, case, on_progress=report)))
 
 
 def _picklable(exc: BaseException) -> BaseException:
     """``exc`` if it survives pickling, else a RuntimeError with its type, text and traceback."""
     import pickle
 
-    if isinstance(exc, CancelledError):
-        return exc
     try:
         pickle.loads(pickle.dumps(exc))
         return exc

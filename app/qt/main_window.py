@@ -37,7 +37,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, state: ViewerState | None = None) -> None:
         super().__init__()
-        self.painted = False
+        self._painted = False
         self.setWindowTitle("BraTS Viewer")
         self.resize(1400, 1000)
         self.setAcceptDrops(True)
@@ -95,8 +95,8 @@ class MainWindow(QMainWindow):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         super().paintEvent(event)
-        if not self.painted:
-            self.painted = True
+        if not self._painted:
+            self._painted = True
             QTimer.singleShot(0, self.first_painted.emit)  # after the children of this paint pass
 
     # ------------------------------------------------------------------ drag and drop
