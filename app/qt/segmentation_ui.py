@@ -144,14 +144,18 @@ class SegmentationUI(QObject):
         settings = QSettings()
         folder = Path(str(settings.value("export/folder", Path.home())))
         dialog = ExportDialog(
-            folder / f"{case.case_id or 'case'}_seg.nii.gz", case.source_format == "dicom", self.window
+            folder / f"{case.case_id or 'case'}_seg.nii.gz", case.source_format == "dicom", self.window, case
         )
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return None
         settings.setValue("export/folder", str(dialog.path.parent))
-        return self.start_export(dialog.path, dialog.scheme, dialog.dicom_seg, dialog.add_to_library)
+        return self.start_export(
+            dialog.path, dialog.scheme, dialog.dicom_seg, dialog.add_to_library, overwrite=dialog.overwrite
+        )
 
-    def start_export(self, path: Path, scheme: str, dicom_seg: bool, add_to_library: bool) -> JobHandle:
+    def start_export(
+        self, path: Path, scheme: str, dicom_seg: bool, add_to_library: bool, *, overwrite: bool = False
+    ) -> JobHandle:
         """Export in a worker (a copy of the labels is taken now, so painting can go on)."""
         labels = self.state.labels
         tracker = self.segment.tracker
@@ -169,6 +173,7 @@ class SegmentationUI(QObject):
             extra=extra,
             dicom_seg=dicom_seg,
             add_to_library=add_to_library,
+            overwrite=overwrite,
         )
         top = labels.history.top
 
