@@ -43,6 +43,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="auto: fp16 mixed precision on CUDA, fp32 on the CPU; amp: mixed precision (bfloat16 on the CPU)",
     )
     parser.add_argument("--loss", choices=LOSSES, default=d.loss)
+    parser.add_argument(
+        "--foreground-fraction",
+        type=float,
+        default=d.foreground_fraction,
+        help="share of patches centred on tumour (e.g. 0.9 for a cascade's fine stage)",
+    )
     parser.add_argument("--optimizer", choices=("adamw", "sgd"), default=d.optimizer)
     parser.add_argument("--lr", type=float)
     parser.add_argument("--val-cases", nargs="+", default=[], help="case names held out for validation")
@@ -114,6 +120,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         deep_supervision=bool(chosen["deep_supervision"]),
         precision=chosen["precision"],
         loss=args.loss,
+        foreground_fraction=args.foreground_fraction,
         optimizer=args.optimizer,
         lr=chosen["lr"],
         val_cases=list(args.val_cases),
