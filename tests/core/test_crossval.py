@@ -137,3 +137,24 @@ def test_crossval_runs_resumes_and_reports(cv_data, tmp_path) -> None:
     bad.epochs = 3
     with pytest.raises(ValueError, match="other settings"):
         bad.check_description()
+
+
+REAL = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real").resolve()
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="real BraTS cases (../shared/data/real) not present")
+def test_real_data_folds_never_see_the_validation_cases() -> None:
+    from segmentation_core.io import find_cases
+    from segmentation_core.training.crossval import PROJECT_VALIDATION_CASES
+
+    dirs = find_cases(REAL)
+    held = []
+    for fold in range(5):
+        config = TrainConfig(
+            data=REAL, out=REAL, folds=5, fold=fold, exclude_cases=list(PROJECT_VALIDATION_CASES)
+        )
+        train, val = split_cases(dirs, config)
+        assert not {p.name for p in train + val} & set(VALIDATION)
+        assert len(train) + len(val) == 17
+        held += [p.name for p in val]
+    assert sorted(held) == sorted(REAL_TRAINING)
