@@ -44,6 +44,7 @@ class ModelBundle:
     training: dict[str, Any] = field(default_factory=dict)
     data_fingerprint: dict[str, Any] = field(default_factory=dict)
     validation_metrics: dict[str, Any] = field(default_factory=dict)
+    postprocessing: dict[str, Any] = field(default_factory=dict)  # inference.postprocess settings
     weights: str = WEIGHTS
     format_version: int = FORMAT_VERSION
     folder: Path | None = field(default=None, compare=False)
