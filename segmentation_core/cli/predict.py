@@ -8,6 +8,7 @@ failed. Outputs are never written over the input files, and over other existing 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -52,14 +53,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--scheme", choices=sorted(SCHEMES), default="brats", help="label values to write (default: brats)"
     )
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace existing output files (never the input files)"
+        "--overwrite",
+        action="store_true",
+        help="replace existing output files, never the input files (default: off, refuse)",
     )
     parser.add_argument(
         "--dicom-role",
         action="append",
         default=[],
         metavar="SEQ=SERIES",
-        help="DICOM: use SERIES (SeriesInstanceUID, SeriesNumber or description) as SEQ (t1, t1ce, t2, flair)",
+        help="DICOM: use SERIES (SeriesInstanceUID, SeriesNumber or description) as SEQ (t1, t1ce, t2, flair); repeatable (default: identified from the tags)",
     )
     parser.set_defaults(func=run)
 
@@ -72,6 +75,12 @@ def default_model() -> Path:
     if not (folder / "model.json").is_file():
         raise ValueError(f"{folder}: no default model is bundled with this build; pass --model DIR")
     return folder
+
+
+def without_reference_labels(case: Case) -> Case:
+    """The case as the prediction uses it: a reference ``_seg`` is neither input nor a source of the output."""
+    sources = {role: files for role, files in case.source_files.items() if role != "seg"}
+    return dataclasses.replace(case, labels=None, source_files=sources)
 
 
 def case_inputs(path: Path) -> list[Path]:
@@ -194,6 +203,7 @@ def predict_case(
         raise FileExistsError(
             f"{existing[0]}: already exists; pass --overwrite to replace it, or choose another output"
         )
+    case = without_reference_labels(case)
     bar = ProgressBar(f"[{index}/{total}] {case.case_id}")
     prediction = run_prediction(
         predictor, case, on_progress=bar.update, want_probabilities=args.probabilities
