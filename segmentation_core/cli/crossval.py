@@ -18,24 +18,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "choose the ET post-processing threshold over those predictions and score them (Dice/HD95 per "
         "case, WT/TC/ET). Run the same command again to continue a stopped run.",
     )
-    parser.add_argument("--data", type=Path, required=True, help="folder of labelled cases")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the folds' runs and results")
-    parser.add_argument("--recipe", choices=sorted(RECIPES), default="2mm", help="training recipe")
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--data", type=Path, required=True, help="folder of labelled cases (required)")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="folder for the folds' runs and results (required)"
+    )
+    parser.add_argument(
+        "--recipe", choices=sorted(RECIPES), default="2mm", help="training recipe (default: %(default)s)"
+    )
+    parser.add_argument("--folds", type=int, default=5, help="number of folds K (default: %(default)s)")
     parser.add_argument("--fold", type=int, help="run only this fold (default: all)")
-    parser.add_argument("--epochs", type=int, default=8, help="epochs per fold (a proxy schedule)")
-    parser.add_argument("--iterations-per-epoch", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, help="CPU threads for torch")
+    parser.add_argument(
+        "--epochs", type=int, default=8, help="epochs per fold, a proxy schedule (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--iterations-per-epoch", type=int, default=50, help="training steps per epoch (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random seed of every fold's run (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="CPU threads for torch (default: torch's own choice, all cores)"
+    )
     parser.add_argument(
         "--exclude-cases",
         nargs="*",
         default=list(PROJECT_VALIDATION_CASES),
-        help="cases in no fold (default: this project's 3 validation cases)",
+        help=f"cases in no fold (default: {' '.join(PROJECT_VALIDATION_CASES)}, this project's validation cases)",
     )
-    parser.add_argument("--report", type=Path, help="Markdown file to append the results table to")
     parser.add_argument(
-        "--report-only", action="store_true", help="train nothing: score what has been predicted so far"
+        "--report", type=Path, help="Markdown file to append the results table to (default: print only)"
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="train nothing: score what has been predicted so far (default: off)",
     )
     parser.set_defaults(func=run)
 
