@@ -52,9 +52,7 @@ def find_label_files(path: Path | str) -> dict[str, Path]:
     if not path.is_dir():
         raise CaseLoadError(path, "no such file or folder", "check the path")
     images = sorted(
-        p
-        for p in path.rglob("*")
-        if p.is_file() and split_suffix(p.name)[1] and not _hidden_below(p, path)
+        p for p in path.rglob("*") if p.is_file() and split_suffix(p.name)[1] and not _hidden_below(p, path)
     )
     chosen = [p for p in images if _is_label_name(p.name)]
     if not chosen:
