@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from segmentation_core.atomic import write_json
+
 REGIONS = ("WT", "TC", "ET")
 RUN_RECORD = "retrain-run.json"
 #: The resumable checkpoint ``brats-seg train`` keeps in its output folder (``--resume`` continues it).
@@ -74,7 +76,7 @@ class RetrainRequest:
             "extra_args": list(self.extra_args),
             "status": status,
         }
-        (self.out_dir / RUN_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
+        write_json(self.out_dir / RUN_RECORD, record)  # atomic: a reader never sees half a record
 
 
 def new_run_dir(runs_dir: Path) -> Path:
