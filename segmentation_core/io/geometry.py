@@ -17,6 +17,32 @@ def world_bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
     return world.min(axis=1), world.max(axis=1)
 
 
+#: Fields of view whose corners lie further apart than this (mm) do not line up (at least this much).
+RIGID_TOLERANCE_MM = 2.0
+
+
+def world_corners(volume: Volume) -> np.ndarray:
+    """The 8 corners (3, 8) in world mm of the volume's field of view (voxel edges), in index order."""
+    shape = np.asarray(volume.shape, dtype=np.float64)
+    corners = np.array(np.meshgrid(*[[-0.5, s - 0.5] for s in shape], indexing="ij")).reshape(3, -1)
+    return volume.affine[:3, :3] @ corners + volume.affine[:3, 3:4]
+
+
+def misalignment_mm(moving: Volume, reference: Volume) -> float:
+    """How far apart (mm) the two fields of view's corresponding corners lie at most.
+
+    Both grids are canonical (RAS+), so corner k of one corresponds to corner k of the other. Grids of
+    the same field of view at different resolutions give 0; a shift, rotation or different coverage
+    gives the largest displacement of a corner.
+    """
+    return float(np.linalg.norm(world_corners(moving) - world_corners(reference), axis=0).max())
+
+
+def alignment_tolerance_mm(moving: Volume, reference: Volume) -> float:
+    """The rigid tolerance: 2 mm, or one voxel of the coarser grid when that is larger."""
+    return max(RIGID_TOLERANCE_MM, *moving.spacing, *reference.spacing)
+
+
 def overlap_fraction(moving: Volume, reference: Volume) -> float:
     """Fraction of the reference's world bounding box that the moving volume's box covers (0 = disjoint)."""
     lo_m, hi_m = world_bounds(moving)

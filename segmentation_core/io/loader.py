@@ -9,7 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from segmentation_core.io.errors import CaseLoadError
-from segmentation_core.io.geometry import overlap_fraction, resample_to
+from segmentation_core.io.geometry import (
+    alignment_tolerance_mm,
+    misalignment_mm,
+    overlap_fraction,
+    resample_to,
+)
 from segmentation_core.io.label_io import labels_to_internal
 from segmentation_core.io.msd import msd_label_path, split_msd
 from segmentation_core.io.naming import discover_case, has_dicom, parse_name, scan_folder, split_suffix
@@ -230,6 +235,14 @@ def _onto_reference(
             f"the {role} volume does not overlap the {REFERENCE} volume in space (grids "
             f"{volume.shape} @ {volume.orientation} and {reference.shape} @ {reference.orientation})",
             "check that all files belong to the same patient and study, or co-register them first",
+        )
+    offset = misalignment_mm(volume, reference)
+    if offset > alignment_tolerance_mm(volume, reference):
+        warnings.append(
+            f"POSSIBLY MISALIGNED: the {role} image ({path.name if path else role}) does not line up with "
+            f"the {REFERENCE} image — their fields of view differ by up to {offset:.1f} mm (position, "
+            f"orientation or extent); check the alignment before trusting a segmentation, or co-register "
+            f"the sequences first"
         )
     warnings.append(
         f"{role} ({path.name if path else role}) was resampled onto the {REFERENCE} grid "
