@@ -17,29 +17,37 @@ def world_bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
     return world.min(axis=1), world.max(axis=1)
 
 
-#: Fields of view whose corners lie further apart than this (mm) do not line up (at least this much).
-RIGID_TOLERANCE_MM = 2.0
+#: Head centres further apart than this (mm, or one voxel of the coarser grid) are called misaligned.
+RIGID_TOLERANCE_MM = 3.0
 
 
-def world_corners(volume: Volume) -> np.ndarray:
-    """The 8 corners (3, 8) in world mm of the volume's field of view (voxel edges), in index order."""
-    shape = np.asarray(volume.shape, dtype=np.float64)
-    corners = np.array(np.meshgrid(*[[-0.5, s - 0.5] for s in shape], indexing="ij")).reshape(3, -1)
-    return volume.affine[:3, :3] @ corners + volume.affine[:3, 3:4]
+def head_centre_mm(volume: Volume, step: int = 2) -> np.ndarray | None:
+    """World position (mm) of the centre of the head: the centroid of the voxels above 10 % of the
+    99th-percentile intensity (every ``step``-th voxel per axis); None for an empty image."""
+    sample = np.asarray(volume.array[::step, ::step, ::step], dtype=np.float32)
+    positive = sample[sample > 0]
+    if positive.size == 0:
+        return None
+    threshold = 0.1 * float(np.percentile(positive, 99))
+    index = np.argwhere(sample > threshold)
+    if index.size == 0:
+        return None
+    centre = index.mean(axis=0) * step
+    return volume.affine[:3, :3] @ centre + volume.affine[:3, 3]
 
 
 def misalignment_mm(moving: Volume, reference: Volume) -> float:
-    """How far apart (mm) the two fields of view's corresponding corners lie at most.
+    """How far apart (mm) the heads in the two images lie in world space (0 when either is empty).
 
-    Both grids are canonical (RAS+), so corner k of one corresponds to corner k of the other. Grids of
-    the same field of view at different resolutions give 0; a shift, rotation or different coverage
-    gives the largest displacement of a corner.
+    Grids of different resolution or coverage of one head give a small value; a sequence whose header
+    puts it elsewhere (a shifted or rotated affine) gives the size of that shift.
     """
-    return float(np.linalg.norm(world_corners(moving) - world_corners(reference), axis=0).max())
+    a, b = head_centre_mm(moving), head_centre_mm(reference)
+    return 0.0 if a is None or b is None else float(np.linalg.norm(a - b))
 
 
 def alignment_tolerance_mm(moving: Volume, reference: Volume) -> float:
-    """The rigid tolerance: 2 mm, or one voxel of the coarser grid when that is larger."""
+    """The rigid tolerance: 3 mm, or one voxel of the coarser grid when that is larger."""
     return max(RIGID_TOLERANCE_MM, *moving.spacing, *reference.spacing)
 
 

@@ -240,9 +240,8 @@ def _onto_reference(
     if offset > alignment_tolerance_mm(volume, reference):
         warnings.append(
             f"POSSIBLY MISALIGNED: the {role} image ({path.name if path else role}) does not line up with "
-            f"the {REFERENCE} image — their fields of view differ by up to {offset:.1f} mm (position, "
-            f"orientation or extent); check the alignment before trusting a segmentation, or co-register "
-            f"the sequences first"
+            f"the {REFERENCE} image — the head lies {offset:.1f} mm apart in the two; check the alignment "
+            f"before trusting a segmentation, or co-register the sequences first"
         )
     warnings.append(
         f"{role} ({path.name if path else role}) was resampled onto the {REFERENCE} grid "

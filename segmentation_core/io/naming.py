@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,9 +66,15 @@ def scan_folder(folder: Path) -> CaseFiles | None:
     ids: set[str] = set()
     namings: set[str] = set()
     for path in sorted(folder.iterdir()):
-        parsed = parse_name(path.name) if path.is_file() else None
+        parsed = parse_name(path.name) if not path.is_dir() else None
         if parsed is None:
             continue
+        if not is_regular_file(path):
+            raise CaseLoadError(
+                path,
+                "is not a regular file (a named pipe, device or broken link); it cannot be read as an image",
+                "replace it with the image file itself",
+            )
         case_id, role, naming = parsed
         found.setdefault(role, []).append(path)
         ids.add(case_id)
@@ -111,8 +118,18 @@ def discover_case(folder: Path) -> CaseFiles:
     return found
 
 
+def is_regular_file(path: Path) -> bool:
+    """True for a regular file (following links); False for pipes, devices, sockets, folders, missing."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
 def is_dicom_file(path: Path) -> bool:
-    """True for a file with the DICOM preamble magic (or a .dcm name)."""
+    """True for a regular file with the DICOM preamble magic (or a .dcm name); never opens a pipe."""
+    if not is_regular_file(path):
+        return False
     if path.suffix.lower() == ".dcm":
         return True
     try:

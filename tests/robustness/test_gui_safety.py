@@ -67,7 +67,7 @@ def test_export_dialog_refuses_a_source_file_and_asks_before_replacing(qtbot, tm
 def test_misaligned_grids_show_a_persistent_warning_and_reach_the_sidecar(qtbot, tmp_path: Path) -> None:
     case = load_case(_shifted_case(tmp_path / "Case_001", 20.0))
     (misaligned,) = [w for w in case.warnings if "MISALIGNED" in w]
-    assert "the t2 image" in misaligned and "differ by up to 20.0 mm" in misaligned
+    assert "the t2 image" in misaligned and "the head lies 20.0 mm apart" in misaligned
     window = QMainWindow()
     qtbot.addWidget(window)
     state = ViewerState()
