@@ -181,7 +181,8 @@ def assemble_case(
         raw = images[role]
         array = check_voxel_type(check_3d(raw.array, raw.path), raw.path)
         check_finite(array, raw.path)
-        canon, affine = to_canonical(array, raw.affine, dtype=np.float32)
+        with np.errstate(over="ignore"):  # overflow to inf is caught just below
+            canon, affine = to_canonical(array, raw.affine, dtype=np.float32)
         check_finite(canon, raw.path, cast=True)  # a float64 1e39 becomes inf as float32
         volume = Volume(canon, affine, raw.path)
         if role != REFERENCE:

@@ -83,9 +83,7 @@ class _RunsCode:
 def test_a_crafted_checkpoint_runs_no_code(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     with (tmp_path / "last.pt").open("wb") as fh:
-        torch.save(
-            {"iteration": 1, "payload": _RunsCode(str(marker))}, fh, pickle_protocol=2
-        )
+        torch.save({"iteration": 1, "payload": _RunsCode(str(marker))}, fh, pickle_protocol=2)
     with pytest.raises(CheckpointError, match="cannot read the checkpoint safely"):
         load_checkpoint(tmp_path / "last.pt", torch.device("cpu"))
     assert not marker.exists()
