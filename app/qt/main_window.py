@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMenu, QWid
 
 from app.qt.about import show_about
 from app.qt.case_opener import CaseOpener, local_paths
+from app.qt.case_warnings import install_case_warnings
 from app.qt.cursor_readout import CursorReadout
 from app.qt.display_panel import DisplayPanel
 from app.qt.retrain_menu import install_retrain_menu
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         self._build_dock()
         self._build_menus()
         self.segmentation = SegmentationUI(self)
+        self.case_warnings = install_case_warnings(self, self.state)
         self.case_opener.before_open = lambda: self.segmentation.confirm_discard("Open another case")
         self.statusBar().addPermanentWidget(self.cursor_readout)
         self.statusBar().showMessage("No case open: File ▸ Open case folder… or File ▸ Open sample case")

@@ -22,6 +22,8 @@ MODEL_JSON = "model.json"
 WEIGHTS = "weights.pt"
 FORMAT_VERSION = 1
 REQUIRED_KEYS = ("name", "version", "architecture", "channels", "outputs", "patch_size")
+#: Largest patch side a bundle may ask for (a 1024^3 patch would need hundreds of GB).
+MAX_PATCH_SIDE = 512
 
 
 class BundleError(ValueError):
@@ -56,15 +58,21 @@ class ModelBundle:
 
     def load_network(self, map_location: str | torch.device = "cpu") -> UNet3D:
         """The network with its trained weights, in eval mode (float32)."""
-        if self.folder is None:
-            raise BundleError(f"bundle {self.name!r} has no folder to load weights from")
-        path = self.folder / self.weights
+        path = self.weights_path()
         if not path.is_file():
             raise BundleError(f"{path}: weights file missing; the bundle is incomplete")
         try:
             state = torch.load(path, map_location=map_location, weights_only=True)
         except Exception as exc:  # torch raises many types for a corrupt file
             raise BundleError(f"{path}: cannot read weights ({exc})") from exc
+        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+            raise BundleError(f"{path}: not a weights file (expected a dictionary of tensors)")
+        damaged = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+        if damaged:
+            raise BundleError(
+                f"{path}: {len(damaged)} weight tensor(s) hold NaN or infinite values (e.g. {damaged[0]}); "
+                "the model is damaged — re-export or retrain it"
+            )
         network = self.build_network()
         try:
             network.load_state_dict({k: v.float() for k, v in state.items()})
@@ -74,6 +82,12 @@ class ModelBundle:
             ) from exc
         return network.eval()
 
+    def weights_path(self) -> Path:
+        """The weights file, which must be a plain file name inside the bundle folder."""
+        if self.folder is None:
+            raise BundleError(f"bundle {self.name!r} has no folder to load weights from")
+        return self.folder / _inside_name(self.weights, self.folder / MODEL_JSON)
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("folder")
@@ -82,6 +96,7 @@ class ModelBundle:
     def save(self, folder: str | Path, state_dict: dict[str, torch.Tensor] | None = None) -> Path:
         """Write model.json (and fp16 weights when given) into ``folder``, atomically per file."""
         folder = Path(folder)
+        _inside_name(self.weights, folder / MODEL_JSON)
         folder.mkdir(parents=True, exist_ok=True)
         if state_dict is not None:
             half = {
@@ -114,15 +129,22 @@ class ModelBundle:
         unknown = sorted(set(data) - known)
         if unknown:
             raise BundleError(f"{path}: unknown keys {unknown}; written by a newer version of the app?")
-        if int(data.get("format_version", FORMAT_VERSION)) > FORMAT_VERSION:
-            raise BundleError(
-                f"{path}: bundle format {data['format_version']} is newer than this app supports"
-            )
-        data["channels"] = tuple(data["channels"])
-        data["outputs"] = tuple(data["outputs"])
-        data["patch_size"] = tuple(int(s) for s in data["patch_size"])
-        if data.get("spacing") is not None:
-            data["spacing"] = tuple(float(s) for s in data["spacing"])
+        try:
+            _check_types(data)
+            if int(data.get("format_version", FORMAT_VERSION)) > FORMAT_VERSION:
+                raise BundleError(
+                    f"{path}: bundle format {data['format_version']} is newer than this app supports"
+                )
+            data["channels"] = tuple(data["channels"])
+            data["outputs"] = tuple(data["outputs"])
+            data["patch_size"] = tuple(int(s) for s in data["patch_size"])
+            if data.get("spacing") is not None:
+                data["spacing"] = tuple(float(s) for s in data["spacing"])
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, BundleError):
+                raise
+            raise BundleError(f"{path}: {exc}") from exc
+        _inside_name(data.get("weights", WEIGHTS), path)
         bundle = cls(**data, folder=folder)
         bundle.validate(path)
         return bundle
@@ -139,6 +161,64 @@ class ModelBundle:
             )
         if len(self.patch_size) != 3 or min(self.patch_size) < 1:
             raise BundleError(f"{path}: patch_size must be three positive integers, got {self.patch_size}")
+        if max(self.patch_size) > MAX_PATCH_SIDE:
+            raise BundleError(
+                f"{path}: patch_size {self.patch_size} is larger than {MAX_PATCH_SIDE} voxels per side; "
+                "no machine this app runs on has the memory for it"
+            )
         divisor = 2 ** (int(self.architecture.get("depth", 4)) - 1)
         if any(s % divisor for s in self.patch_size):
             raise BundleError(f"{path}: patch_size {self.patch_size} must be a multiple of {divisor}")
+
+
+#: The JSON types of model.json's fields (value: a type or a tuple of types; None is allowed where listed).
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "version": (str, int),
+    "architecture": (dict,),
+    "channels": (list,),
+    "outputs": (list,),
+    "label_scheme": (str,),
+    "patch_size": (list,),
+    "spacing": (list, type(None)),
+    "normalization": (str,),
+    "training": (dict,),
+    "data_fingerprint": (dict,),
+    "validation_metrics": (dict,),
+    "weights": (str,),
+    "format_version": (int,),
+}
+
+
+def _check_types(data: dict[str, Any]) -> None:
+    """TypeError naming the first field of model.json with the wrong JSON type."""
+    for key, kinds in _FIELD_TYPES.items():
+        if key in data and (not isinstance(data[key], kinds) or isinstance(data[key], bool)):
+            names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+            raise TypeError(f"field {key!r} must be {names}, not {type(data[key]).__name__}")
+    for key in ("channels", "outputs"):
+        if key in data and not all(isinstance(v, str) for v in data[key]):
+            raise TypeError(f"field {key!r} must be a list of names")
+    for key in ("patch_size", "spacing"):
+        values = data.get(key) or []
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise TypeError(f"field {key!r} must be a list of numbers")
+    architecture = data.get("architecture", {})
+    if not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in architecture.values()):
+        raise TypeError("field 'architecture' must map names to numbers or names")
+
+
+def _inside_name(name: str, model_json: Path) -> str:
+    """``name`` when it is a plain file name inside the bundle; BundleError for a path leading elsewhere."""
+    plain = Path(name)
+    if not name or plain.is_absolute() or len(plain.parts) != 1 or name in (".", "..") or "\\" in name:
+        raise BundleError(
+            f"{model_json}: the weights {name!r} must be a file inside the bundle folder "
+            "(a plain file name, no folders, no absolute path)"
+        )
+    folder = model_json.parent
+    if (folder / name).is_symlink():
+        raise BundleError(
+            f"{model_json}: the weights {name!r} are a symbolic link; the bundle must hold the file"
+        )
+    return name
