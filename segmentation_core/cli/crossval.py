@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--iterations-per-epoch", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, help="CPU threads for torch")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     parser.add_argument(
         "--exclude-cases",
         nargs="*",
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         iterations_per_epoch=args.iterations_per_epoch,
         seed=args.seed,
         threads=args.threads,
+        device=args.device,
         exclude=tuple(args.exclude_cases),
     )
     if not args.report_only:

@@ -27,6 +27,7 @@ import numpy as np
 from segmentation_core.io import find_cases, load_case
 from segmentation_core.training.config import TrainConfig
 from segmentation_core.training.folds import fold_assignment
+from segmentation_core.training.presets import PRESETS
 from segmentation_core.training.progress import ProgressReporter
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "1.5mm-p64": {"spacing": (1.5, 1.5, 1.5), "patch_size": (64, 64, 64)},
     "2mm-ds-focal": {"deep_supervision": True, "loss": "dice_focal"},
     "2mm-wide": {"base_filters": 24},
+    # the GPU preset's network and sampling (schedule from --epochs / --iterations-per-epoch)
+    "gpu": {k: v for k, v in PRESETS["gpu"].items() if k not in ("epochs", "iterations_per_epoch")},
 }
 
 
@@ -58,6 +61,7 @@ class CrossValidation:
     iterations_per_epoch: int = 50
     seed: int = 0
     threads: int | None = None
+    device: str = "auto"
     exclude: tuple[str, ...] = PROJECT_VALIDATION_CASES
 
     def __post_init__(self) -> None:
@@ -115,6 +119,7 @@ class CrossValidation:
             val_every=0,  # no checkpoint is picked by the held-out cases: the last weights are scored
             seed=self.seed,
             threads=self.threads,
+            device=self.device,
             name=f"cv-{self.recipe}-fold{fold}",
             **self.settings,
         )
@@ -159,7 +164,9 @@ class CrossValidation:
         todo = [c for c in self.held_out(fold) if not (folder / "cv" / f"{c}.npz").is_file()]
         if not todo or not self.trained(fold):
             return
-        predictor = Predictor(ModelBundle.load(folder), device="cpu", postprocess=False, threads=self.threads)
+        predictor = Predictor(
+            ModelBundle.load(folder), device=self.device, postprocess=False, threads=self.threads
+        )
         timing = self.timing(fold)
         for case_id in todo:
             case = load_case(self.data / case_id)
