@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -73,6 +74,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, help="CPU threads for torch")
     parser.add_argument("--name", default=d.name)
     parser.add_argument("--version", dest="model_version", default=d.version)
+    parser.add_argument(
+        "--postprocessing",
+        type=Path,
+        help="JSON file of clean-up settings to store in the bundle (e.g. the one `brats-seg crossval` "
+        "chose: OUT/postprocessing.json); default: those of the --init bundle, else the built-in ones",
+    )
     parser.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     parser.add_argument("--json-progress", action="store_true", help="one JSON object per line on stdout")
 
@@ -134,7 +141,19 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         threads=args.threads,
         name=args.name,
         version=args.model_version,
+        postprocessing=read_postprocessing(args.postprocessing) if args.postprocessing else None,
     )
+
+
+def read_postprocessing(path: Path) -> dict:
+    """Clean-up settings from a JSON file, checked; ValueError naming the file otherwise."""
+    from segmentation_core.inference.postprocess import Postprocessing
+
+    try:
+        data = json.loads(Path(path).read_text())
+        return Postprocessing.from_json(data).to_json()
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+        raise ValueError(f"{path}: not usable post-processing settings ({exc})") from exc
 
 
 def run_from_args(args: argparse.Namespace) -> int:

@@ -154,9 +154,12 @@ def markdown(cv: CrossValidation, scored: dict[str, Any]) -> str:
 
 
 def write_report(cv: CrossValidation, report: Path | None = None) -> str:
-    """Score, save OUT/metrics.json and OUT/report.md, append to ``report`` if given; the Markdown."""
+    """Score; save OUT/metrics.json, OUT/postprocessing.json (for ``train --postprocessing``) and
+    OUT/report.md; append to ``report`` if given; the Markdown."""
     scored = score(cv)
     write_json(cv.out / "metrics.json", {**scored, "summary": summary(cv, scored)})
+    if scored["postprocessing"] is not None:
+        write_json(cv.out / "postprocessing.json", scored["postprocessing"])
     text = markdown(cv, scored)
     (cv.out / "report.md").write_text(text)
     if report is not None:

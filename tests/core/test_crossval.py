@@ -131,6 +131,8 @@ def test_crossval_runs_resumes_and_reports(cv_data, tmp_path) -> None:
     metrics = json.loads((out / "metrics.json").read_text())
     assert sorted(metrics["cases"]) == ["A_1", "A_2", "A_3", "B_1", "B_2"]
     assert metrics["summary"]["folds_trained"] == 2 and "Val_1" not in text
+    assert json.loads((out / "postprocessing.json").read_text()) == metrics["postprocessing"]
+    assert metrics["postprocessing"]["min_component_mm3"] == 100.0
     assert report.read_text().startswith("# Experiments\n") and "### Recipe `tiny`" in report.read_text()
     assert text.count("(fold ") == 5
     bad = tiny_cv(cv_data, out)
@@ -158,3 +160,41 @@ def test_real_data_folds_never_see_the_validation_cases() -> None:
         assert len(train) + len(val) == 17
         held += [p.name for p in val]
     assert sorted(held) == sorted(REAL_TRAINING)
+
+
+def test_train_stores_the_chosen_postprocessing_and_fine_tuning_keeps_it(cv_data, tmp_path, capsys) -> None:
+    settings = tmp_path / "postprocessing.json"
+    settings.write_text(
+        json.dumps({"min_component_mm3": 100.0, "min_et_mm3": 300.0, "min_core_component_mm3": 0.0})
+    )
+    tiny = ["--epochs", "1", "--iterations-per-epoch", "1", "--patch-size", "16", "16", "16", "--native-spacing",
+            "--base-filters", "4", "--depth", "3", "--val-every", "0", "--exclude-cases", "Val_1"]  # fmt: skip
+    first = tmp_path / "first"
+    assert (
+        cli_main(
+            ["train", "--data", str(cv_data), "--out", str(first), "--postprocessing", str(settings), *tiny]
+        )
+        == 0
+    )
+    expected = {"min_component_mm3": 100.0, "min_et_mm3": 300.0, "min_core_component_mm3": 0.0}
+    assert ModelBundle.load(first).postprocessing == expected
+    tuned = tmp_path / "tuned"
+    assert cli_main(["train", "--data", str(cv_data), "--out", str(tuned), "--init", str(first), *tiny]) == 0
+    assert ModelBundle.load(tuned).postprocessing == expected
+    settings.write_text('{"min_et_mm3": -5}')
+    assert (
+        cli_main(
+            [
+                "train",
+                "--data",
+                str(cv_data),
+                "--out",
+                str(tmp_path / "bad"),
+                "--postprocessing",
+                str(settings),
+                *tiny,
+            ]
+        )
+        == 2
+    )
+    assert f"{settings}: not usable post-processing settings" in capsys.readouterr().err
