@@ -18,25 +18,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "choose the ET post-processing threshold over those predictions and score them (Dice/HD95 per "
         "case, WT/TC/ET). Run the same command again to continue a stopped run.",
     )
-    parser.add_argument("--data", type=Path, required=True, help="folder of labelled cases")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the folds' runs and results")
-    parser.add_argument("--recipe", choices=sorted(RECIPES), default="2mm", help="training recipe")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--fold", type=int, help="run only this fold (default: all)")
-    parser.add_argument("--epochs", type=int, default=8, help="epochs per fold (a proxy schedule)")
-    parser.add_argument("--iterations-per-epoch", type=int, default=50)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, help="CPU threads for torch")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    parser.add_argument(
+    add = parser.add_argument
+    add("--data", type=Path, required=True, help="folder of labelled cases (required)")
+    add("--out", type=Path, required=True, help="folder for the folds' runs and results (required)")
+    add(
+        "--recipe",
+        choices=sorted(RECIPES),
+        default="2mm",
+        help="training recipe: settings changed from brats-seg train's defaults (default: %(default)s)",
+    )
+    add("--folds", type=int, default=5, help="number of folds K (default: %(default)s)")
+    add("--fold", type=int, help="run only this fold, 0..K-1 (default: all folds)")
+    add("--epochs", type=int, default=8, help="epochs per fold, a proxy schedule (default: %(default)s)")
+    add(
+        "--iterations-per-epoch",
+        type=int,
+        default=50,
+        help="training steps per epoch (default: %(default)s)",
+    )
+    add("--seed", type=int, default=0, help="training seed of every fold (default: %(default)s)")
+    add("--threads", type=int, help="CPU threads for torch (default: torch's own choice, all cores)")
+    add(
+        "--device",
+        default="auto",
+        help="auto (GPU when available), cpu, cuda or cuda:N (default: %(default)s)",
+    )
+    add(
         "--exclude-cases",
         nargs="*",
         default=list(PROJECT_VALIDATION_CASES),
-        help="cases in no fold (default: this project's 3 validation cases)",
+        metavar="CASE",
+        help="cases in no fold, never trained on nor scored (default: "
+        f"{' '.join(PROJECT_VALIDATION_CASES)}, this project's validation cases)",
     )
-    parser.add_argument("--report", type=Path, help="Markdown file to append the results table to")
-    parser.add_argument(
-        "--report-only", action="store_true", help="train nothing: score what has been predicted so far"
+    add("--report", type=Path, help="Markdown file to append the results table to (default: none)")
+    add(
+        "--report-only",
+        action="store_true",
+        help="train nothing: score what has been predicted so far (default: off)",
     )
     parser.set_defaults(func=run)
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from segmentation_core.atomic import write_bytes, write_json
 from segmentation_core.io import find_cases, load_case
 from segmentation_core.training.config import TrainConfig
 from segmentation_core.training.folds import fold_assignment
@@ -214,22 +213,7 @@ class _TimingReporter(ProgressReporter):
         write_json(self.path, self.timing)
 
 
-def write_json(path: Path, data: Any) -> None:
-    _atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=float)))
-
-
 def write_npz(path: Path, **arrays: np.ndarray) -> None:
-    _atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix=".npz")
-
-
-def _atomic(path: Path, write, suffix: str = ".tmp") -> None:  # noqa: ANN001 (callable taking a Path)
+    """Compressed arrays written atomically (a killed run never leaves half a prediction)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_bytes(path, lambda handle: np.savez_compressed(handle, **arrays))

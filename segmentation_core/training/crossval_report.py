@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from segmentation_core.atomic import write_json, write_text
 from segmentation_core.inference.postprocess import (
     Postprocessing,
     postprocess,
@@ -20,7 +21,7 @@ from segmentation_core.inference.postprocess import (
 from segmentation_core.io import load_case
 from segmentation_core.labels import ET
 from segmentation_core.metrics.overlap import dice
-from segmentation_core.training.crossval import REGIONS, CrossValidation, write_json
+from segmentation_core.training.crossval import REGIONS, CrossValidation
 
 #: Candidate ET thresholds (mm^3) for "relabel all ET as NCR when there is less than this".
 ET_THRESHOLDS_MM3 = (0.0, 50.0, 100.0, 200.0, 300.0, 500.0, 750.0, 1000.0)
@@ -161,7 +162,7 @@ def write_report(cv: CrossValidation, report: Path | None = None) -> str:
     if scored["postprocessing"] is not None:
         write_json(cv.out / "postprocessing.json", scored["postprocessing"])
     text = markdown(cv, scored)
-    (cv.out / "report.md").write_text(text)
+    write_text(cv.out / "report.md", text)
     if report is not None:
         with open(report, "a", encoding="utf-8") as handle:
             handle.write("\n" + text)

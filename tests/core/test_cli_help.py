@@ -34,6 +34,7 @@ def _expanded_help(parser: argparse.ArgumentParser, action: argparse.Action) -> 
 def test_every_command_is_found() -> None:
     assert sorted(PARSERS) == [
         "brats-seg",
+        "brats-seg crossval",
         "brats-seg evaluate",
         "brats-seg info",
         "brats-seg predict",
