@@ -33,24 +33,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("input", type=Path, help="a case, or a folder holding case folders")
     parser.add_argument(
-        "-o", "--output", type=Path, required=True, help="output folder (or a .nii.gz file for one case)"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="output folder (or a .nii.gz file for one case) (required)",
     )
     parser.add_argument("--model", type=Path, help="model bundle folder (default: the bundled model)")
     parser.add_argument(
-        "--device", choices=DEVICE_CHOICES, default="auto", help="where to run (default: auto)"
+        "--device", choices=DEVICE_CHOICES, default="auto", help="where to run (default: %(default)s)"
     )
-    parser.add_argument("--overlap", type=float, default=0.5, help="sliding-window overlap in [0, 1)")
-    parser.add_argument("--tta", action="store_true", help="mirroring test-time augmentation (8 flips)")
+    parser.add_argument(
+        "--overlap", type=float, default=0.5, help="sliding-window overlap in [0, 1) (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--tta", action="store_true", help="mirroring test-time augmentation, 8 flips (default: off)"
+    )
     parser.add_argument(
         "--probabilities",
         action="store_true",
-        help="also write <case>_pred_probabilities.nii.gz (WT/TC/ET, float32, 4-D)",
+        help="also write <case>_pred_probabilities.nii.gz (WT/TC/ET, float32, 4-D) (default: off)",
     )
     parser.add_argument("--batch-size", type=int, help="windows per batch (default: by device)")
     parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
-    parser.add_argument("--no-postprocess", action="store_true", help="keep tiny components and small ET")
     parser.add_argument(
-        "--scheme", choices=sorted(SCHEMES), default="brats", help="label values to write (default: brats)"
+        "--no-postprocess",
+        action="store_true",
+        help="keep tiny components and small ET (default: off, they are removed)",
+    )
+    parser.add_argument(
+        "--scheme",
+        choices=sorted(SCHEMES),
+        default="brats",
+        help="label values to write (default: %(default)s)",
     )
     parser.add_argument(
         "--overwrite",
