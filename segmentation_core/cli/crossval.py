@@ -57,12 +57,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="train nothing: score what has been predicted so far (default: off)",
     )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        nargs="+",
+        metavar="OUT",
+        help="other crossval output folders to compare with this one over their common held-out cases "
+        "(default: none)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from segmentation_core.training.crossval import RECIPES, CrossValidation
-    from segmentation_core.training.crossval_report import write_report
+    from segmentation_core.training.crossval_report import comparison_markdown, write_report
 
     logging.getLogger("segmentation_core").setLevel(logging.INFO)
     if not logging.getLogger().handlers:
@@ -82,5 +90,12 @@ def run(args: argparse.Namespace) -> int:
     )
     if not args.report_only:
         cv.run(only_fold=args.fold)
-    print(write_report(cv, args.report))
+    text = write_report(cv, args.report)
+    if args.compare:
+        comparison = comparison_markdown([args.out, *args.compare])
+        text += "\n" + comparison
+        if args.report is not None:
+            with open(args.report, "a", encoding="utf-8") as handle:
+                handle.write("\n" + comparison)
+    print(text)
     return 0

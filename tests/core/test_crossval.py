@@ -12,7 +12,7 @@ from segmentation_core.cli import main as cli_main
 from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.training.config import TrainConfig
 from segmentation_core.training.crossval import CrossValidation
-from segmentation_core.training.crossval_report import choose_min_et, write_report
+from segmentation_core.training.crossval_report import choose_min_et, comparison_markdown, write_report
 from segmentation_core.training.data import DatasetError
 from segmentation_core.training.folds import fold_assignment, fold_cases, release_of
 from segmentation_core.training.trainer import split_cases
@@ -198,3 +198,21 @@ def test_train_stores_the_chosen_postprocessing_and_fine_tuning_keeps_it(cv_data
         == 2
     )
     assert f"{settings}: not usable post-processing settings" in capsys.readouterr().err
+
+
+def test_comparison_uses_only_the_cases_every_run_scored(tmp_path) -> None:
+    def scored(folder: str, cases: dict[str, float]) -> Path:
+        out = tmp_path / folder
+        out.mkdir()
+        metrics = {c: {r: {"dice": d, "hd95": 10 * d} for r in ("WT", "TC", "ET")} for c, d in cases.items()}
+        (out / "metrics.json").write_text(json.dumps({"cases": metrics}))
+        return out
+
+    a = scored("a", {"X": 0.5, "Y": 0.7, "Z": 0.1})
+    b = scored("b", {"X": 0.9, "Y": 0.3})
+    text = comparison_markdown([a, b])
+    assert "over the 2 held-out cases scored by every run (a: 3, b: 2 scored)" in text
+    assert "| a | 0.600 | 0.600 | 0.600 | 0.600 | 6.0 | 6.0 | 6.0 | 0.500 (X) |" in text
+    assert "| b | 0.600 | 0.600 | 0.600 | 0.600 | 6.0 | 6.0 | 6.0 | 0.300 (Y) |" in text
+    with pytest.raises(ValueError, match="no scored cross-validation"):
+        comparison_markdown([a, tmp_path])
