@@ -58,6 +58,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train nothing: score what has been predicted so far (default: off)",
     )
     parser.add_argument(
+        "--coarse",
+        type=Path,
+        metavar="OUT",
+        help="a cascade: the output folder of a finished crossval run whose fold models localise the "
+        "tumour; this recipe's models then segment only around it (default: none, one stage)",
+    )
+    parser.add_argument(
         "--compare",
         type=Path,
         nargs="+",
@@ -87,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         device=args.device,
         exclude=tuple(args.exclude_cases),
+        coarse=args.coarse,
     )
     if not args.report_only:
         cv.run(only_fold=args.fold)

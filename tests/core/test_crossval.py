@@ -216,3 +216,21 @@ def test_comparison_uses_only_the_cases_every_run_scored(tmp_path) -> None:
     assert "| b | 0.600 | 0.600 | 0.600 | 0.600 | 6.0 | 6.0 | 6.0 | 0.300 (Y) |" in text
     with pytest.raises(ValueError, match="no scored cross-validation"):
         comparison_markdown([a, tmp_path])
+
+
+def test_cascade_recipe_uses_the_coarse_runs_fold_models(cv_data, tmp_path) -> None:
+    coarse = tmp_path / "coarse"
+    early = tiny_cv(cv_data, tmp_path / "early")
+    early.coarse = coarse
+    early.check_description()
+    early.train_fold(0)
+    with pytest.raises(ValueError, match="fold 0 is not trained yet"):
+        early.predict_fold(0)
+    tiny_cv(cv_data, coarse).run()
+    cascade = tiny_cv(cv_data, tmp_path / "fine")
+    cascade.coarse = coarse
+    cascade.run()
+    assert cascade.predicted_cases() == ["A_1", "A_2", "A_3", "B_1", "B_2"]
+    assert json.loads((tmp_path / "fine" / "recipe.json").read_text())["coarse"] == str(coarse.resolve())
+    with pytest.raises(ValueError, match="other settings"):
+        tiny_cv(cv_data, tmp_path / "fine").check_description()  # the same folder without --coarse
