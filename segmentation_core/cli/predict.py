@@ -13,6 +13,7 @@ import numpy as np
 
 from segmentation_core.inference.device import DEVICE_CHOICES
 from segmentation_core.labels import SCHEMES
+from segmentation_core.raw.cli_options import add_raw_arguments, is_raw_study, predict_study, study_inputs
 from segmentation_core.types import Case, Progress
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
@@ -48,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--scheme", choices=sorted(SCHEMES), default="brats", help="label values to write (default: brats)"
     )
+    add_raw_arguments(parser)  # raw studies (#15)
     parser.set_defaults(func=run)
 
 
@@ -134,9 +136,13 @@ def run(args: argparse.Namespace) -> int:
         postprocess=not args.no_postprocess,
         threads=args.threads,
     )
-    inputs = case_inputs(args.input)
+    inputs = study_inputs(args.input) or case_inputs(args.input)
     failed: list[str] = []
     for index, source in enumerate(inputs, start=1):
+        if is_raw_study(source, args):  # co-register, skull-strip, resample; labels on the native grid
+            if not predict_study(source, args, predictor, bundle, single=len(inputs) == 1):
+                failed.append(source.name)
+            continue
         try:
             case = load_case(source)
             target = output_path(args.output, case, single=len(inputs) == 1)
