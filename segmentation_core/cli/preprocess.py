@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("input", type=Path, help="the study folder")
     parser.add_argument("-o", "--output", type=Path, required=True, help="output folder (created)")
-    parser.add_argument("--overwrite", action="store_true", help="replace OUT when it exists and is not empty")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace OUT when it exists and is not empty"
+    )
     add_raw_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -36,8 +38,9 @@ def run(args: argparse.Namespace) -> int:
     study = read_study(args.input, reference=args.reference)
     bar = ProgressBar(study.case_id)
     weights = {"co-registration": 40.0, "brain extraction": 50.0, "resampling": 10.0}
-    prepared = prepare_study(study, raw_options(args), cache=study_cache(args),
-                             steps=StepProgress(weights, bar.update, None))
+    prepared = prepare_study(
+        study, raw_options(args), cache=study_cache(args), steps=StepProgress(weights, bar.update, None)
+    )
     if prepared.skipped:
         print(f"{args.input}: {prepared.detection.describe()} — nothing to preprocess (use --raw to force)")
         return 0

@@ -20,17 +20,38 @@ def add_raw_arguments(parser: argparse.ArgumentParser) -> None:
     """--raw / --brats-like (force either way), --reference, --brain-sequence, --no-cache."""
     group = parser.add_argument_group("raw studies (skull on, thick slices, sequences not aligned)")
     force = group.add_mutually_exclusive_group()
-    force.add_argument("--raw", dest="force", action="store_const", const="raw",
-                       help="always co-register, skull-strip and resample (skip the BraTS-like detection)")
-    force.add_argument("--brats-like", dest="force", action="store_const", const="brats",
-                       help="never do (input is already co-registered, skull-stripped, ~1 mm)")
-    group.add_argument("--reference", choices=SEQUENCES, default="t1ce",
-                       help="sequence whose native grid the others are registered to and labels are written on "
-                       "(default: t1ce)")
-    group.add_argument("--brain-sequence", choices=("t1ce", "t1"), default="t1ce",
-                       help="T1-weighted sequence the brain is extracted from (default: t1ce)")
-    group.add_argument("--no-cache", action="store_true",
-                       help="do not reuse or store co-registration and brain extraction results")
+    force.add_argument(
+        "--raw",
+        dest="force",
+        action="store_const",
+        const="raw",
+        help="always co-register, skull-strip and resample (skip the BraTS-like detection)",
+    )
+    force.add_argument(
+        "--brats-like",
+        dest="force",
+        action="store_const",
+        const="brats",
+        help="never do (input is already co-registered, skull-stripped, ~1 mm)",
+    )
+    group.add_argument(
+        "--reference",
+        choices=SEQUENCES,
+        default="t1ce",
+        help="sequence whose native grid the others are registered to and labels are written on "
+        "(default: t1ce)",
+    )
+    group.add_argument(
+        "--brain-sequence",
+        choices=("t1ce", "t1"),
+        default="t1ce",
+        help="T1-weighted sequence the brain is extracted from (default: t1ce)",
+    )
+    group.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not reuse or store co-registration and brain extraction results",
+    )
     parser.set_defaults(force="auto")
 
 
@@ -68,8 +89,9 @@ def is_raw_study(source: Path, args: argparse.Namespace) -> bool:
     return not detect(read_study(source, reference=args.reference)).brats_like
 
 
-def predict_study(source: Path, args: argparse.Namespace, predictor: Predictor, bundle: ModelBundle,
-                  single: bool) -> bool:
+def predict_study(
+    source: Path, args: argparse.Namespace, predictor: Predictor, bundle: ModelBundle, single: bool
+) -> bool:
     """``brats-seg predict`` on one raw study: labels on the reference's native grid, transforms in the sidecar.
 
     Returns False (after printing the one-line error) when the study failed and there are other inputs.
@@ -80,14 +102,28 @@ def predict_study(source: Path, args: argparse.Namespace, predictor: Predictor, 
 
     try:
         bar = ProgressBar(source.name)
-        result = run_study(source, predictor, raw_options(args), reference=args.reference,
-                           progress=bar.update, cache=study_cache(args), want_probabilities=args.probabilities)
+        result = run_study(
+            source,
+            predictor,
+            raw_options(args),
+            reference=args.reference,
+            progress=bar.update,
+            cache=study_cache(args),
+            want_probabilities=args.probabilities,
+        )
         target = output_path(args.output, result.case, single=single)
-        extra = {"model": bundle.name, "device": result.device, "fallback": result.fallback,
-                 "seconds": round(sum(result.timings.values()), 3), "tta": args.tta, "overlap": args.overlap,
-                 "raw_study": result.provenance()}
-        write_label_map(result.labels, result.case, target, scheme=args.scheme, model_version=bundle.version,
-                        extra=extra)
+        extra = {
+            "model": bundle.name,
+            "device": result.device,
+            "fallback": result.fallback,
+            "seconds": round(sum(result.timings.values()), 3),
+            "tta": args.tta,
+            "overlap": args.overlap,
+            "raw_study": result.provenance(),
+        }
+        write_label_map(
+            result.labels, result.case, target, scheme=args.scheme, model_version=bundle.version, extra=extra
+        )
         if result.probabilities is not None:
             write_probabilities(result.probabilities, result.case, target)
     except (OSError, ValueError) as exc:
@@ -95,6 +131,14 @@ def predict_study(source: Path, args: argparse.Namespace, predictor: Predictor, 
             raise
         print(f"error: {exc}", file=sys.stderr)
         return False
-    steps = "steps 2-4 from the cache" if result.prepared.cached else "BraTS-like" if result.prepared.skipped else ""
-    print(f"{target}  {sum(result.timings.values()):.1f}s on {result.device}" + (f" ({steps})" if steps else ""))
+    steps = (
+        "steps 2-4 from the cache"
+        if result.prepared.cached
+        else "BraTS-like"
+        if result.prepared.skipped
+        else ""
+    )
+    print(
+        f"{target}  {sum(result.timings.values()):.1f}s on {result.device}" + (f" ({steps})" if steps else "")
+    )
     return True

@@ -81,12 +81,13 @@ def read_study(
 
 
 def _case_id(files: dict[str, Path], folder: Path | None) -> str:
+    """The BraTS case id when every file carries the same one, else the folder's (or first file's) name."""
     from segmentation_core.io.naming import parse_name
 
-    for path in files.values():
-        parsed = parse_name(path.name)
-        if parsed is not None:
-            return parsed[0]
+    parsed = [parse_name(path.name) for path in files.values()]
+    ids = {p[0] for p in parsed if p is not None}
+    if len(ids) == 1 and None not in parsed:
+        return ids.pop()
     if folder is None:
         return split_suffix(next(iter(files.values())).name)[0] if files else "study"
     return folder.name if folder.name.lower() not in {"raw", "input", "images"} else folder.parent.name

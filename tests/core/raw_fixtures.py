@@ -12,8 +12,12 @@ from segmentation_core.raw.transforms import rigid_matrix
 from segmentation_core.types import SEQUENCES, Volume
 
 
-def oblique_affine(spacing: tuple[float, float, float], angles: tuple[float, float, float],
-                   shape: tuple[int, int, int], centre: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> np.ndarray:
+def oblique_affine(
+    spacing: tuple[float, float, float],
+    angles: tuple[float, float, float],
+    shape: tuple[int, int, int],
+    centre: tuple[float, float, float] = (0.0, 0.0, 0.0),
+) -> np.ndarray:
     """An affine with ``spacing`` along axes rotated by ``angles`` (degrees), its grid centred on ``centre``."""
     rotation = rigid_matrix(angles, (0, 0, 0), np.zeros(3))[:3, :3]
     affine = np.eye(4)
@@ -30,16 +34,21 @@ def phantom(points: np.ndarray, contrast: str) -> np.ndarray:
     brain = (x / 66) ** 2 + (y / 80) ** 2 + (z / 56) ** 2
     ventricle = ((x - 10) / 12) ** 2 + ((y - 5) / 25) ** 2 + (z / 14) ** 2
     lesion = ((x + 30) / 15) ** 2 + ((y + 25) / 12) ** 2 + ((z - 15) / 12) ** 2
-    values = {"t1": (60, 100, 30, 50), "t1ce": (60, 100, 30, 160), "t2": (80, 60, 150, 130),
-              "flair": (50, 80, 20, 140)}[contrast]
+    values = {
+        "t1": (60, 100, 30, 50),
+        "t1ce": (60, 100, 30, 160),
+        "t2": (80, 60, 150, 130),
+        "flair": (50, 80, 20, 140),
+    }[contrast]
     out = np.where(head <= 1, values[0], 0.0)
     out = np.where(brain <= 1, values[1] + 8 * np.sin(x / 9) * np.cos(y / 11), out)
     out = np.where(ventricle <= 1, values[2], out)
     return np.where(lesion <= 1, values[3], out).astype(np.float32)
 
 
-def sample_phantom(shape: tuple[int, int, int], affine: np.ndarray, contrast: str,
-                   world_to_phantom: np.ndarray | None = None) -> np.ndarray:
+def sample_phantom(
+    shape: tuple[int, int, int], affine: np.ndarray, contrast: str, world_to_phantom: np.ndarray | None = None
+) -> np.ndarray:
     """The phantom sampled at the voxel centres of a grid (optionally moved by ``world_to_phantom``)."""
     index = np.indices(shape, dtype=np.float64).reshape(3, -1)
     world = affine[:3, :3] @ index + affine[:3, 3:4]
@@ -72,3 +81,10 @@ def write_study(study: RawStudy, folder: Path, names: dict[str, str] | None = No
         file = (names or {}).get(name, f"{name}.nii.gz")
         nib.save(nib.Nifti1Image(volume.array, volume.affine), folder / file)
     return folder
+
+
+def world_points_mask(shape: tuple[int, int, int], affine: np.ndarray) -> np.ndarray:
+    """The phantom's brain ellipsoid (semi-axes 66, 80, 56 mm about the origin) on a grid."""
+    index = np.indices(shape, dtype=np.float64).reshape(3, -1)
+    x, y, z = affine[:3, :3] @ index + affine[:3, 3:4]
+    return ((x / 66) ** 2 + (y / 80) ** 2 + (z / 56) ** 2 <= 1).reshape(shape)

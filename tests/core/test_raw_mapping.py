@@ -73,7 +73,9 @@ def test_labels_move_to_a_grid_shifted_by_whole_voxels_exactly() -> None:
 
 
 def test_canonical_grid_covers_the_volume_and_crop_keeps_world_positions() -> None:
-    volume = Volume(np.zeros((30, 20, 10), np.float32), oblique_affine((0.9, 0.9, 5.5), (10, 20, -5), (30, 20, 10)))
+    volume = Volume(
+        np.zeros((30, 20, 10), np.float32), oblique_affine((0.9, 0.9, 5.5), (10, 20, -5), (30, 20, 10))
+    )
     shape, affine = canonical_grid(volume, 1.0)
     np.testing.assert_allclose(affine[:3, :3], np.eye(3))
     corners = world_points((2, 2, 2), np.diag([29, 19, 9, 1.0]) @ np.eye(4)).reshape(3, -1)
@@ -109,7 +111,9 @@ def test_rigid_transform_round_trips_through_itk_and_json() -> None:
     again = RigidTransform.from_json(transform.to_json())
     np.testing.assert_allclose(again.matrix, matrix, atol=1e-7)
     assert transform.translation_mm == pytest.approx(np.linalg.norm((3.0, -8.0, 12.0)))
-    assert RigidTransform(rigid_matrix((0, 0, 25.0), (0, 0, 0), centre), centre).rotation_degrees == pytest.approx(25.0)
+    assert RigidTransform(
+        rigid_matrix((0, 0, 25.0), (0, 0, 0), centre), centre
+    ).rotation_degrees == pytest.approx(25.0)
 
 
 def test_a_transform_file_that_is_not_a_rotation_is_refused() -> None:
