@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from segmentation_core.raw.cli_options import add_raw_arguments, raw_options, study_cache
+from segmentation_core.cli.raw_options import add_raw_arguments, raw_options, study_cache
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
