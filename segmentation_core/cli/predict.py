@@ -11,9 +11,9 @@ from typing import TextIO
 import nibabel as nib
 import numpy as np
 
+from segmentation_core.cli.raw_options import add_raw_arguments, is_raw_study, predict_study, study_inputs
 from segmentation_core.inference.device import DEVICE_CHOICES
 from segmentation_core.labels import SCHEMES
-from segmentation_core.cli.raw_options import add_raw_arguments, is_raw_study, predict_study, study_inputs
 from segmentation_core.types import Case, Progress
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
