@@ -156,7 +156,7 @@ def run_gui(self_test: bool, screenshot: str | None = None, case: list[Path] | N
         finally:
             window.close()
     window.show()
-    window.segmentation.offer_recoveries_at_start()
+    window.offer_recoveries_at_start()
     if case and window.state.case is None:
         window.case_opener.open_paths(case)
     return app.exec()

@@ -80,7 +80,7 @@ def read_recovery(path: Path) -> Recovery:
         path=path,
         case_id=str(meta["case_id"]),
         sources=tuple(meta["sources"]),
-        shape=tuple(meta["shape"]),  # type: ignore[arg-type]
+        shape=tuple(meta["shape"]),
         saved_at=float(meta["saved_at"]),
         edits=int(meta["edits"]),
     )

@@ -128,7 +128,7 @@ def _load_msd(path: Path, scheme: str | None, steps: Steps) -> Case:
     if label_path:
         steps.step(f"reading {label_path.name}")
     seg = read_image(label_path) if label_path else None
-    files = {role: (path,) for role in images}
+    files: dict[str, tuple[Path, ...]] = {role: (path,) for role in images}
     if label_path:
         files["seg"] = (label_path,)
     case_id = split_suffix(path.name)[0]

@@ -96,7 +96,8 @@ class Trainer:
             arch["deep_supervision"] = c.deep_supervision
         else:
             arch = {"base_filters": c.base_filters, "depth": c.depth, "deep_supervision": c.deep_supervision}
-            patch, spacing, channels = tuple(c.patch_size), c.spacing, ("t1", "t1ce", "t2", "flair")
+            patch = (c.patch_size[0], c.patch_size[1], c.patch_size[2])
+            spacing, channels = c.spacing, ("t1", "t1ce", "t2", "flair")
         return ModelBundle(
             name=c.name,
             version=c.version,
