@@ -170,11 +170,10 @@ class MainWindow(QMainWindow):
         actions, display, settings = self.actions, self.state.display, self.edit.settings
 
         def check(name: str, on: bool) -> None:
-            action = actions[name]
-            if action.isChecked() != on:
-                blocked = action.blockSignals(True)
-                action.setChecked(on)
-                action.blockSignals(blocked)
+            # not with signals blocked: an exclusive group unchecks the others through them (and the
+            # handlers of checkable actions only write the value the state already has)
+            if actions[name].isChecked() != on:
+                actions[name].setChecked(on)
 
         def display_changed(_what: str = "") -> None:
             check("neurological", display.convention == "neurological")

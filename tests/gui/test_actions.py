@@ -68,4 +68,6 @@ def test_window_keys_select_sequences_labels_and_tools(qtbot, tmp_path, monkeypa
         assert window.tools_panel.isVisible()  # the Tools tab is shown with the tool
     qtbot.keyClick(view, Qt.Key.Key_N)
     assert window.edit.active == "navigate"
+    checked = {name for name, action in window.actions.items() if action.isChecked()}
+    assert checked == {"navigate", "label_ET", "sequence_t1ce", "device_auto"}  # one per group
     window.close()
