@@ -128,9 +128,10 @@ def held_out_names(cases: list[Path], validation: list[Path] | None) -> tuple[st
 def read_held_out(bundle: Path) -> list[Path] | None:
     """Case folders the run held out for validation (``training.val_cases`` in model.json), or None."""
     from segmentation_core.io import CaseLoadError, find_cases
+    from segmentation_core.models.spec import ModelSpec
 
     try:
-        training = json.loads((bundle / "model.json").read_text(encoding="utf-8")).get("training", {})
+        training = ModelSpec.load(bundle).training
         names, data = set(training["val_cases"]), Path(training["data"])
         found = [case for case in find_cases(data) if case.name in names]
     except (OSError, ValueError, KeyError, TypeError, CaseLoadError):

@@ -32,18 +32,31 @@ class ExportController:
             return None
         folder = Path(str(self.settings.value("export/folder", Path.home())))
         dialog = ExportDialog(
-            folder / f"{case.case_id or 'case'}_seg.nii.gz", case.source_format == "dicom", self.shell.parent
+            folder / f"{case.case_id or 'case'}_seg.nii.gz",
+            case.source_format == "dicom",
+            self.shell.parent,
+            case,
         )
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return None
         self.settings.setValue("export/folder", str(dialog.path.parent))
-        return self.start_export(dialog.path, dialog.scheme, dialog.dicom_seg, dialog.add_to_library)
+        return self.start_export(
+            dialog.path, dialog.scheme, dialog.dicom_seg, dialog.add_to_library, overwrite=dialog.overwrite
+        )
 
     def start_export(
-        self, path: Path, scheme: str, dicom_seg: bool = False, add_to_library: bool = False
+        self,
+        path: Path,
+        scheme: str,
+        dicom_seg: bool = False,
+        add_to_library: bool = False,
+        *,
+        overwrite: bool = False,
     ) -> JobHandle:
         """Export in a worker (the labels are copied now, so painting can go on)."""
-        request, exported = self.session.export_request(path, scheme, dicom_seg, add_to_library)
+        request, exported = self.session.export_request(
+            path, scheme, dicom_seg, add_to_library, overwrite=overwrite
+        )
 
         def done(result: ExportResult) -> None:
             exported()

@@ -49,7 +49,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.state = state or ViewerState()
         self.shell = Shell(self, self.statusBar().showMessage, lambda title, text: self.ask(title, text))
-        self.session = CaseSession(self.state, ask=self.shell.ask)
+        self.session = CaseSession(self.state, ask=self.shell.ask, notify=self.statusBar().showMessage)
         self.edit = EditSession(self.state)
         self.slice_views: dict[str, SliceView] = {
             plane: SliceView(self.state, plane, self, edit=self.edit) for plane in PLANES

@@ -13,7 +13,7 @@ from psygnal import Signal
 
 from app.jobs.export import ExportRequest
 from app.session.text import plural
-from app.state.autosave import Autosaver, find_recoveries, recovery_for
+from app.state.autosave import Autosaver, recovery_for, scan_recoveries, set_aside
 from app.state.edit_stats import EditTracker
 from app.state.viewer_state import ViewerState
 from segmentation_core.types import Case, Prediction
@@ -34,10 +34,14 @@ class CaseSession:
 
     tracker_changed = Signal(object)  # EditTracker | None
 
-    def __init__(self, state: ViewerState, ask: Question | None = None) -> None:
+    def __init__(
+        self, state: ViewerState, ask: Question | None = None, notify: Callable[[str], None] | None = None
+    ) -> None:
         self.state = state
         #: Asks the user a yes/no question (the window sets it; the default says yes).
         self.ask: Question = ask or (lambda _title, _text: True)
+        #: Tells the user something they must see once (e.g. a recovery file set aside).
+        self.notify: Callable[[str], None] = notify or logger.warning
         self.tracker: EditTracker | None = None
         self.autosaver: Autosaver | None = None
         self.ai_top: object = None
@@ -58,7 +62,7 @@ class CaseSession:
         self.tracker_changed.emit(self.tracker)
         if case is not None and labels is not None:
             sources = case_sources(case)
-            recovery = recovery_for(case.case_id, sources)
+            recovery = recovery_for(case.case_id, sources, on_problem=self.notify)
             self.autosaver = Autosaver(labels, case.case_id, sources)
             if recovery is not None and recovery.shape == case.shape:
                 when = dt.datetime.fromtimestamp(recovery.saved_at).strftime("%Y-%m-%d %H:%M")
@@ -67,7 +71,10 @@ class CaseSession:
                     f"Unsaved labels of {case.case_id} from {when} ({plural(recovery.edits, 'edit')}) "
                     "were found.\nRecover them? (No discards them.)",
                 ):
-                    labels.replace(recovery.load(), "Recovered unsaved labels")
+                    try:
+                        labels.replace(recovery.load(), "Recovered unsaved labels")
+                    except ValueError as exc:
+                        self.notify(set_aside(recovery.path, str(exc)))
                 else:
                     recovery.discard()
 
@@ -119,13 +126,15 @@ class CaseSession:
         ):
             return False
         if self.autosaver is not None:
-            self.autosaver.save_now()
-            self.autosaver.wait()
+            self.autosaver.flush()
         return True
 
     def recoveries_to_open(self) -> list[Path]:
         """At start, after a crash: the paths of the first case with unsaved labels, if the user wants it."""
-        recoveries = [r for r in find_recoveries() if r.sources]
+        scan = scan_recoveries()
+        for message in scan.set_aside:
+            self.notify(message)
+        recoveries = [r for r in scan.recoveries if r.sources]
         if not recoveries:
             return []
         names = ", ".join(r.case_id for r in recoveries)
@@ -141,7 +150,13 @@ class CaseSession:
 
     # ------------------------------------------------------------------ export
     def export_request(
-        self, path: Path, scheme: str, dicom_seg: bool = False, add_to_library: bool = False
+        self,
+        path: Path,
+        scheme: str,
+        dicom_seg: bool = False,
+        add_to_library: bool = False,
+        *,
+        overwrite: bool = False,
     ) -> tuple[ExportRequest, Callable[[], None]]:
         """The export job's request (a copy of the labels, taken now) and what to call when it succeeded:
         the labels count as saved (if not edited since) and the recovery file goes."""
@@ -160,6 +175,7 @@ class CaseSession:
             extra=extra,
             dicom_seg=dicom_seg,
             add_to_library=add_to_library,
+            overwrite=overwrite,
         )
         top, autosaver = labels.history.top, self.autosaver
 

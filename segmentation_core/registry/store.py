@@ -83,9 +83,11 @@ def _now() -> str:
 
 
 def _read_card(bundle: Path) -> dict[str, Any]:
+    from segmentation_core.models.spec import ModelSpec
+
     try:
-        return json.loads((bundle / "model.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(ModelSpec.load(bundle).to_json_text())
+    except ValueError:  # BundleError: not readable as a model description
         return {}
 
 
