@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 
 from segmentation_core.io import CaseLoadError
+from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.labels import SCHEMES
 from segmentation_core.metrics import METRIC_NAMES, lesion_wise, region_metrics, summarize_cases
 from segmentation_core.metrics.files import pair_label_files, read_pair
 
-REGIONS = ("WT", "TC", "ET")
 LESION_METRICS = ("lesion_dice", "lesion_hd95")
 STATISTICS = ("mean", "median", "std")
 _HEADINGS = {
