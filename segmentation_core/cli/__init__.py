@@ -11,11 +11,16 @@ import importlib
 import logging
 import pkgutil
 import sys
+from collections.abc import Callable, Sequence
 
 from segmentation_core import __version__
 
 
-def build_parser() -> argparse.ArgumentParser:
+Register = Callable[[argparse._SubParsersAction], None]
+
+
+def build_parser(extra: Sequence[Register] = ()) -> argparse.ArgumentParser:
+    """The parser of every sub-command here, plus those ``extra`` registers (layers above add theirs)."""
     parser = argparse.ArgumentParser(
         prog="brats-seg",
         description="Brain-tumour MRI segmentation (BraTS sub-regions) from the command line.",
@@ -28,11 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    for register in extra:
+        register(subparsers)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, extra: Sequence[Register] = ()) -> int:
+    args = build_parser(extra).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
