@@ -127,8 +127,9 @@ def _widest_perpendicular(
     ends = np.concatenate([p[1:] for p in polygons]) - origin
     u0, u1 = starts @ direction, ends @ direction
     v0, v1 = starts @ normal, ends @ normal
-    length = float(max(u0.max(), u1.max()))
-    samples = np.linspace(0.0, length, max(16, int(np.ceil(length * 8))))[:, None]
+    # max(v) - min(v) over the edges crossing a line u = const is convex between two vertices' u, so
+    # its largest value is at a vertex: those positions are the only ones to try
+    samples = np.unique(np.clip(u0, 0.0, None))[:, None]
     crossing = (np.minimum(u0, u1) <= samples) & (samples <= np.maximum(u0, u1)) & (u0 != u1)
     with np.errstate(divide="ignore", invalid="ignore"):
         v = v0 + (samples - u0) / (u1 - u0) * (v1 - v0)

@@ -1,9 +1,12 @@
-"""The brain's mid-sagittal plane, fitted to the mid-points of the brain's left-right extent.
+"""The brain's mid-sagittal plane, fitted to the mid-points of the brain's left-right chords.
 
-For every line of voxels running left-right through the brain (lines at least half as wide as the
-widest), the point half-way between its first and last brain voxel lies on the midline. A plane
-``x = a + b*y + c*z`` (world mm, RAS+) is fitted to those points by least squares, with one pass that
-drops outliers (lines cut by the edge of the head or a resection cavity), so a tilted head is followed.
+Lines are cast through the brain along the patient's left-right axis (world x, whatever the grid's
+orientation); the point half-way between where each line enters and leaves the brain lies on the
+midline of a head that is upright in the scanner (BraTS and other atlas-registered input). A plane is
+fitted to those mid-points by least squares (lines at least half as long as the longest, with one
+pass that drops outliers such as lines cut by a resection cavity). For a head rolled or turned in the
+scanner the plane still goes through the brain's centre but tilts less than the head (mid-points of
+oblique chords lie on the conjugate plane, not the plane of symmetry).
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage
 
-#: Every LINE_STEP-th line along each of the other two axes is used (the fit needs no more).
-LINE_STEP = 2
+#: Distance between neighbouring lines and between samples along a line (mm).
+LINE_SPACING_MM = 3.0
+SAMPLE_STEP_MM = 0.5
 
 
 @dataclass(frozen=True)
@@ -37,13 +42,6 @@ class MidlinePlane:
         return {"point": list(self.point), "normal": list(self.normal)}
 
 
-def left_right_axis(affine: np.ndarray) -> int:
-    """The array axis closest to the patient's left-right direction."""
-    directions = np.asarray(affine, float)[:3, :3]
-    directions = directions / np.linalg.norm(directions, axis=0)
-    return int(np.argmax(np.abs(directions[0])))
-
-
 def midsagittal_plane(brain: np.ndarray, affine: np.ndarray) -> MidlinePlane:
     """The mid-sagittal plane of a brain mask (3-D bool) on a grid with ``affine``.
 
@@ -53,29 +51,50 @@ def midsagittal_plane(brain: np.ndarray, affine: np.ndarray) -> MidlinePlane:
     if not brain.any():
         raise ValueError("no brain voxels: the mid-sagittal plane cannot be found")
     affine = np.asarray(affine, float)
-    axis = left_right_axis(affine)
-    step = [1 if a == axis else LINE_STEP for a in range(3)]
-    lines = brain[tuple(slice(None, None, s) for s in step)]
-    n = lines.shape[axis]
-    present = lines.any(axis=axis)
-    first = np.argmax(lines, axis=axis)
-    last = n - 1 - np.argmax(np.flip(lines, axis=axis), axis=axis)
-    width = np.where(present, last - first, -1)
-    chosen = width >= 0.5 * width.max()
-    rows, cols = np.nonzero(chosen)
-    middle = (first[chosen] + last[chosen]) / 2.0
-    voxels = np.zeros((len(middle), 3))
-    others = [a for a in range(3) if a != axis]
-    voxels[:, others[0]], voxels[:, others[1]] = rows * LINE_STEP, cols * LINE_STEP
-    voxels[:, axis] = middle
+    voxels = np.argwhere(brain[::2, ::2, ::2]) * 2.0
     world = voxels @ affine[:3, :3].T + affine[:3, 3]
-    design = np.column_stack([np.ones(len(world)), world[:, 1], world[:, 2]])
-    keep = np.ones(len(world), bool)
+    centre = world.mean(axis=0)
+    radius = float(np.linalg.norm(world - centre, axis=1).max()) + 2.0
+    image = brain.astype(np.uint8)
+    to_voxel = np.linalg.inv(affine)
+    point, normal = _fit(image, to_voxel, centre, np.array([1.0, 0.0, 0.0]), radius)
+    if normal[0] < 0:
+        normal = -normal
+    return MidlinePlane(tuple(float(v) for v in point), tuple(float(v) for v in normal))  # type: ignore[arg-type]
+
+
+def _fit(
+    image: np.ndarray, to_voxel: np.ndarray, centre: np.ndarray, direction: np.ndarray, radius: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cast lines along ``direction`` around ``centre``; a point on and the normal of the fitted plane."""
+    d = direction / np.linalg.norm(direction)
+    helper = np.array([0.0, 0.0, 1.0]) if abs(d[2]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    e2 = np.cross(d, helper)
+    e2 /= np.linalg.norm(e2)
+    e3 = np.cross(d, e2)
+    offsets = np.arange(-radius, radius + 1e-9, LINE_SPACING_MM)
+    steps = np.arange(-radius, radius + 1e-9, SAMPLE_STEP_MM)
+    a, b = np.meshgrid(offsets, offsets, indexing="ij")
+    origins = centre + a.reshape(-1, 1) * e2 + b.reshape(-1, 1) * e3  # (L, 3)
+    samples = origins[:, None, :] + steps[None, :, None] * d  # (L, S, 3)
+    coords = samples.reshape(-1, 3) @ to_voxel[:3, :3].T + to_voxel[:3, 3]
+    inside = ndimage.map_coordinates(image, coords.T, order=0, mode="constant", cval=0)
+    inside = inside.reshape(len(origins), len(steps)).astype(bool)
+    hit = inside.any(axis=1)
+    first = np.argmax(inside, axis=1)
+    last = len(steps) - 1 - np.argmax(inside[:, ::-1], axis=1)
+    width = np.where(hit, last - first, -1)
+    chosen = width >= 0.5 * width.max()
+    middle = (steps[first[chosen]] + steps[last[chosen]]) / 2.0  # along d, from each line's origin
+    u, v = a.ravel()[chosen], b.ravel()[chosen]
+    design = np.column_stack([np.ones(len(u)), u, v])
+    keep = np.ones(len(u), bool)
     for _ in range(2):
-        coef, *_ = np.linalg.lstsq(design[keep], world[keep, 0], rcond=None)
-        residual = world[:, 0] - design @ coef
+        coef, *_ = np.linalg.lstsq(design[keep], middle[keep], rcond=None)
+        residual = middle - design @ coef
         spread = 1.4826 * np.median(np.abs(residual[keep] - np.median(residual[keep])))
         keep = np.abs(residual) <= max(3.0 * spread, 2.0)
-    normal = np.array([1.0, -coef[1], -coef[2]])
+    # the plane: t = c0 + c1 u + c2 v along d, i.e. normal ∝ d - c1 e2 - c2 e3 in world coordinates
+    normal = d - coef[1] * e2 - coef[2] * e3
     normal /= np.linalg.norm(normal)
-    return MidlinePlane((float(coef[0]), 0.0, 0.0), tuple(float(v) for v in normal))  # type: ignore[arg-type]
+    return centre + coef[0] * d, normal
