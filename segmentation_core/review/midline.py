@@ -51,42 +51,45 @@ def midsagittal_plane(brain: np.ndarray, affine: np.ndarray) -> MidlinePlane:
     if not brain.any():
         raise ValueError("no brain voxels: the mid-sagittal plane cannot be found")
     affine = np.asarray(affine, float)
-    voxels = np.argwhere(brain[::2, ::2, ::2]) * 2.0
+    voxels = np.argwhere(brain[::4, ::4, ::4]) * 4.0  # centre and extent need no more
     world = voxels @ affine[:3, :3].T + affine[:3, 3]
-    centre = world.mean(axis=0)
-    radius = float(np.linalg.norm(world - centre, axis=1).max()) + 2.0
-    image = brain.astype(np.uint8)
-    to_voxel = np.linalg.inv(affine)
-    point, normal = _fit(image, to_voxel, centre, np.array([1.0, 0.0, 0.0]), radius)
+    point, normal = _fit(brain.astype(np.uint8), affine, world, np.array([1.0, 0.0, 0.0]))
     if normal[0] < 0:
         normal = -normal
     return MidlinePlane(tuple(float(v) for v in point), tuple(float(v) for v in normal))  # type: ignore[arg-type]
 
 
 def _fit(
-    image: np.ndarray, to_voxel: np.ndarray, centre: np.ndarray, direction: np.ndarray, radius: float
+    image: np.ndarray, affine: np.ndarray, world: np.ndarray, direction: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cast lines along ``direction`` around ``centre``; a point on and the normal of the fitted plane."""
+    """Cast lines along ``direction`` through the brain (``world``: its voxels' world coordinates);
+    a point on and the normal of the plane fitted to the chords' mid-points."""
     d = direction / np.linalg.norm(direction)
     helper = np.array([0.0, 0.0, 1.0]) if abs(d[2]) < 0.9 else np.array([0.0, 1.0, 0.0])
     e2 = np.cross(d, helper)
     e2 /= np.linalg.norm(e2)
     e3 = np.cross(d, e2)
-    offsets = np.arange(-radius, radius + 1e-9, LINE_SPACING_MM)
-    steps = np.arange(-radius, radius + 1e-9, SAMPLE_STEP_MM)
-    a, b = np.meshgrid(offsets, offsets, indexing="ij")
-    origins = centre + a.reshape(-1, 1) * e2 + b.reshape(-1, 1) * e3  # (L, 3)
-    samples = origins[:, None, :] + steps[None, :, None] * d  # (L, S, 3)
-    coords = samples.reshape(-1, 3) @ to_voxel[:3, :3].T + to_voxel[:3, 3]
-    inside = ndimage.map_coordinates(image, coords.T, order=0, mode="constant", cval=0)
-    inside = inside.reshape(len(origins), len(steps)).astype(bool)
+    centre = world.mean(axis=0)
+    frame = (world - centre) @ np.stack([d, e2, e3]).T
+    low, high = frame.min(axis=0) - 2.0, frame.max(axis=0) + 2.0
+    steps = np.arange(low[0], high[0], SAMPLE_STEP_MM)
+    a, b = np.meshgrid(
+        np.arange(low[1], high[1], LINE_SPACING_MM), np.arange(low[2], high[2], LINE_SPACING_MM), indexing="ij"
+    )
+    u, v = a.ravel(), b.ravel()
+    to_voxel = np.linalg.inv(affine)
+    origins = centre + u[:, None] * e2 + v[:, None] * e3
+    base = (origins @ to_voxel[:3, :3].T + to_voxel[:3, 3]).T.astype(np.float32)  # (3, L)
+    step = (to_voxel[:3, :3] @ d).astype(np.float32)  # voxels per mm along d
+    coords = base[:, :, None] + step[:, None, None] * steps.astype(np.float32)[None, None, :]
+    inside = ndimage.map_coordinates(image, coords, order=0, mode="constant", cval=0).astype(bool)
     hit = inside.any(axis=1)
     first = np.argmax(inside, axis=1)
     last = len(steps) - 1 - np.argmax(inside[:, ::-1], axis=1)
     width = np.where(hit, last - first, -1)
     chosen = width >= 0.5 * width.max()
     middle = (steps[first[chosen]] + steps[last[chosen]]) / 2.0  # along d, from each line's origin
-    u, v = a.ravel()[chosen], b.ravel()[chosen]
+    u, v = u[chosen], v[chosen]
     design = np.column_stack([np.ones(len(u)), u, v])
     keep = np.ones(len(u), bool)
     for _ in range(2):
