@@ -41,10 +41,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("case", type=Path, help="case folder, MSD 4-D file or DICOM folder")
     parser.add_argument("labels", type=Path, help="label map (NIfTI) on the case's grid")
     parser.add_argument("-o", "--output", type=Path, required=True, help="report file (.pdf, .html or .json)")
-    parser.add_argument("--ai-labels", type=Path, help="the AI result before edits (for the correction effort)")
+    parser.add_argument(
+        "--ai-labels", type=Path, help="the AI result before edits (for the correction effort)"
+    )
     parser.add_argument("--scheme", help="label scheme of the label files (default: detected)")
     parser.add_argument(
-        "--anonymise", action="store_true", help="leave out names, IDs, dates and file names; pseudonymise the case"
+        "--anonymise",
+        action="store_true",
+        help="leave out names, IDs, dates and file names; pseudonymise the case",
     )
     parser.add_argument("--force", action="store_true", help="overwrite existing report files")
     parser.set_defaults(func=run)
@@ -89,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_report(case, labels, targets, *, labels_source="", ai_labels=None, model=None, anonymise=False, queue=None):  # noqa: ANN001, ANN201
+def write_report(
+    case, labels, targets, *, labels_source="", ai_labels=None, model=None, anonymise=False, queue=None
+):  # noqa: ANN001, ANN201
     """Build the report and write its PDF, HTML and JSON (each atomically); returns the paths written."""
     from app.qt.report_pdf import png_bytes, write_report_pdf
     from app.render.key_images import report_key_images
@@ -108,12 +114,15 @@ def write_report(case, labels, targets, *, labels_source="", ai_labels=None, mod
     keys, pixels = report_key_images(report, case, labels)
     report = report.with_key_images(keys)
     data_uris = {
-        name: "data:image/png;base64," + base64.b64encode(png_bytes(rgba)).decode() for name, rgba in pixels.items()
+        name: "data:image/png;base64," + base64.b64encode(png_bytes(rgba)).decode()
+        for name, rgba in pixels.items()
     }
     written = []
     if ".pdf" in targets:
         names = {name: name for name in pixels}
-        written.append(write_report_pdf(targets[".pdf"], report_html(report, names), pixels, report.identifiers.case_id))
+        written.append(
+            write_report_pdf(targets[".pdf"], report_html(report, names), pixels, report.identifiers.case_id)
+        )
     if ".html" in targets:
         written.append(_write_text(targets[".html"], report_html(report, data_uris)))
     if ".json" in targets:

@@ -162,7 +162,9 @@ class RegionProbabilities:
             if array is None:
                 continue
             if array.dtype != np.uint8 or array.shape != (3, *size):
-                raise ValueError(f"{name} must be uint8 of shape {(3, *size)}, got {array.dtype} {array.shape}")
+                raise ValueError(
+                    f"{name} must be uint8 of shape {(3, *size)}, got {array.dtype} {array.shape}"
+                )
         if any(start < 0 or stop > n or start >= stop for (start, stop), n in zip(self.box, self.case_shape)):
             raise ValueError(f"box {self.box} does not fit the grid {self.case_shape}")
 

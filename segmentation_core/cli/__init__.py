@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 
 from segmentation_core import __version__
 
-
 Register = Callable[[argparse._SubParsersAction], None]
 
 

@@ -37,7 +37,9 @@ class ConfidenceMap:
         uncertainty = np.left_shift(half, 1, out=half)
         if regions.spread is not None:
             np.maximum(uncertainty, regions.spread.max(axis=0), out=uncertainty)
-        return cls(regions.box, regions.case_shape, np.subtract(PROBABILITY_SCALE, uncertainty, dtype=np.uint8))
+        return cls(
+            regions.box, regions.case_shape, np.subtract(PROBABILITY_SCALE, uncertainty, dtype=np.uint8)
+        )
 
     @property
     def slices(self) -> tuple[slice, slice, slice]:

@@ -63,7 +63,9 @@ class _PlaneFrame:
         return points @ self.to_voxel.T
 
 
-def slice_diameters(mask: np.ndarray, affine: np.ndarray, slice_axis: int, slice_index: int) -> Diameters | None:
+def slice_diameters(
+    mask: np.ndarray, affine: np.ndarray, slice_axis: int, slice_index: int
+) -> Diameters | None:
     """The diameters of ``mask`` (3-D bool) on slice ``slice_index`` of ``slice_axis``; None when empty."""
     key: list[int | slice] = [slice(None)] * 3
     key[slice_axis] = int(slice_index)

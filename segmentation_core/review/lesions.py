@@ -83,7 +83,12 @@ def component_diameters(component: Component, affine: np.ndarray) -> Diameters:
         return tuple(tuple(float(v) for v in np.asarray(p) + start) for p in points)
 
     return Diameters(
-        axis, local + component.box[axis].start, shift(found.long), shift(found.short), found.long_mm, found.short_mm
+        axis,
+        local + component.box[axis].start,
+        shift(found.long),
+        shift(found.short),
+        found.long_mm,
+        found.short_mm,
     )
 
 
@@ -138,7 +143,7 @@ class LesionTable:
 
     @property
     def laterality(self) -> str | None:
-        """"left", "right", "crossing" (a focus crosses the midline), "bilateral", "none" or None (no midline)."""
+        """ "left", "right", "crossing" (a focus crosses the midline), "bilateral", "none" or None (no midline)."""
         if self.midline is None:
             return None
         sides = {lesion.side for lesion in self.lesions if lesion.volumes_cm3["WT"] >= self.min_focus_cm3}
@@ -191,7 +196,9 @@ def lesion_table(
             midline_mm = float(midline.voxel_distance(affine, centroid[None])[0])
             crossing = distances.min() < -CROSSING_TOLERANCE_MM and distances.max() > CROSSING_TOLERANCE_MM
             side = "crossing" if crossing else ("right" if midline_mm > 0 else "left")
-            nearest = 0.0 if crossing or distances.min() * distances.max() <= 0 else float(np.abs(distances).min())
+            nearest = (
+                0.0 if crossing or distances.min() * distances.max() <= 0 else float(np.abs(distances).min())
+            )
         inside = tuple(e.number for e in enhancing if _contains(component, e.target))
         rows.append(
             Lesion(

@@ -74,7 +74,9 @@ def _fit(
     low, high = frame.min(axis=0) - 2.0, frame.max(axis=0) + 2.0
     steps = np.arange(low[0], high[0], SAMPLE_STEP_MM)
     a, b = np.meshgrid(
-        np.arange(low[1], high[1], LINE_SPACING_MM), np.arange(low[2], high[2], LINE_SPACING_MM), indexing="ij"
+        np.arange(low[1], high[1], LINE_SPACING_MM),
+        np.arange(low[2], high[2], LINE_SPACING_MM),
+        indexing="ij",
     )
     u, v = a.ravel(), b.ravel()
     to_voxel = np.linalg.inv(affine)

@@ -81,9 +81,7 @@ class RanoMeasurement:
     def from_dict(cls, data: Any, affine: np.ndarray, shape: tuple[int, int, int]) -> RanoMeasurement:
         """A saved measurement, checked against the grid (ValueError on anything malformed)."""
         try:
-            lines = {
-                line: tuple(tuple(float(v) for v in point) for point in data[line]) for line in LINES
-            }
+            lines = {line: tuple(tuple(float(v) for v in point) for point in data[line]) for line in LINES}
             axis, index = int(data["slice_axis"]), int(data["slice_index"])
             lesion, edited = int(data["lesion"]), bool(data["edited"])
         except (KeyError, TypeError, ValueError) as exc:

@@ -95,7 +95,7 @@ def brain_mask(case: Case) -> np.ndarray:
 def case_summary(case: Case, labels_source: str, anonymised: bool) -> dict[str, Any]:
     """Sequences, grid and the file names (left out when anonymised) of a case."""
     sequences = []
-    for name, volume in case.channels.items():
+    for name in case.channels:
         files = [] if anonymised else [p.name for p in case.source_files.get(name, ())[:1]]
         count = len(case.source_files.get(name, ()))
         sequences.append({"name": name, "files": files, "file_count": count})
@@ -177,7 +177,9 @@ def build_report(
         volumes_cm3=label_volumes_cm3(labels, case.spacing),
         lesions=lesion_table(labels, case.affine, midline, enhancing=enhancing),
         rano=rano_assessment(labels, case.affine, enhancing=enhancing),
-        correction=None if ai_labels is None else correction_effort(np.asarray(ai_labels), labels, case.spacing),
+        correction=None
+        if ai_labels is None
+        else correction_effort(np.asarray(ai_labels), labels, case.spacing),
         review=None if queue is None else review_summary(queue, edited),
     )
 
@@ -194,7 +196,11 @@ def _rows(cells: list[list[str]], header: list[str]) -> str:
 
 
 def _more(count: int, what: str) -> str:
-    return f'<p class="small">… and {count} {what}{"s" if count != 1 else ""} (all in the JSON report)</p>' if count > 0 else ""
+    return (
+        f'<p class="small">… and {count} {what}{"s" if count != 1 else ""} (all in the JSON report)</p>'
+        if count > 0
+        else ""
+    )
 
 
 def report_html(report: ReportData, image_src: Mapping[str, str] | None = None) -> str:
@@ -269,7 +275,10 @@ def report_html(report: ReportData, image_src: Mapping[str, str] | None = None) 
         for m in shown
     ]
     rano = (
-        _rows(rano_rows, ["ET lesion", "slice", "longest mm", "perpendicular mm", "product mm²", "measurable", ""])
+        _rows(
+            rano_rows,
+            ["ET lesion", "slice", "longest mm", "perpendicular mm", "product mm²", "measurable", ""],
+        )
         + _more(len(report.rano.measurements) - len(shown), "smaller enhancing lesion")
         if rano_rows
         else "<p>No enhancing tumour.</p>"

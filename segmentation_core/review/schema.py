@@ -45,7 +45,11 @@ REPORT_SCHEMA: dict[str, Any] = {
     "properties": {
         "schema_version": {"const": 1},
         "disclaimer": {"type": "string", "minLength": 1},
-        "created": {"type": "string", "format": "date-time"},
+        "created": {
+            "type": "string",
+            "format": "date-time",
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$",
+        },
         "software": _STRING,
         "identifiers": {
             "type": "object",
@@ -73,8 +77,18 @@ REPORT_SCHEMA: dict[str, Any] = {
             "type": "object",
             "required": ["shape", "spacing_mm", "orientation", "sequences"],
             "properties": {
-                "shape": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 3, "maxItems": 3},
-                "spacing_mm": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 3, "maxItems": 3},
+                "shape": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 1},
+                    "minItems": 3,
+                    "maxItems": 3,
+                },
+                "spacing_mm": {
+                    "type": "array",
+                    "items": {"type": "number", "exclusiveMinimum": 0},
+                    "minItems": 3,
+                    "maxItems": 3,
+                },
                 "orientation": {"type": "string", "pattern": "^[LRAPSI]{3}$"},
                 "source_format": _STRING,
                 "sequences": {
@@ -95,7 +109,12 @@ REPORT_SCHEMA: dict[str, Any] = {
         },
         "model": {
             "type": ["object", "null"],
-            "properties": {"name": _STRING, "version": _STRING, "device": _STRING, "tta": {"type": "boolean"}},
+            "properties": {
+                "name": _STRING,
+                "version": _STRING,
+                "device": _STRING,
+                "tta": {"type": "boolean"},
+            },
         },
         "volumes_cm3": _VOLUMES,
         "lesion_table": {
@@ -130,7 +149,10 @@ REPORT_SCHEMA: dict[str, Any] = {
                             "midline_distance_mm": _NULLABLE_NUMBER,
                             "nearest_midline_mm": _NULLABLE_NUMBER,
                             "side": {"enum": ["left", "right", "crossing", None]},
-                            "enhancing_lesions": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                            "enhancing_lesions": {
+                                "type": "array",
+                                "items": {"type": "integer", "minimum": 1},
+                            },
                         },
                         "additionalProperties": False,
                     },
@@ -149,7 +171,13 @@ REPORT_SCHEMA: dict[str, Any] = {
         },
         "rano": {
             "type": "object",
-            "required": ["measurable_mm", "max_targets", "measurements", "target_lesions", "sum_of_products_mm2"],
+            "required": [
+                "measurable_mm",
+                "max_targets",
+                "measurements",
+                "target_lesions",
+                "sum_of_products_mm2",
+            ],
             "properties": {
                 "measurable_mm": {"const": 10.0},
                 "max_targets": {"const": 5},
@@ -191,7 +219,13 @@ REPORT_SCHEMA: dict[str, Any] = {
         },
         "correction": {
             "type": ["object", "null"],
-            "required": ["voxels_changed", "cm3_changed", "voxels_added", "voxels_removed", "fraction_of_ai_tumour"],
+            "required": [
+                "voxels_changed",
+                "cm3_changed",
+                "voxels_added",
+                "voxels_removed",
+                "fraction_of_ai_tumour",
+            ],
             "properties": {
                 "voxels_changed": {"type": "integer", "minimum": 0},
                 "cm3_changed": {"type": "number", "minimum": 0},
@@ -203,7 +237,13 @@ REPORT_SCHEMA: dict[str, Any] = {
         },
         "review": {
             "type": ["object", "null"],
-            "required": ["low_confidence_cm3", "clusters", "clusters_reviewed", "coverage", "uncertainty_threshold"],
+            "required": [
+                "low_confidence_cm3",
+                "clusters",
+                "clusters_reviewed",
+                "coverage",
+                "uncertainty_threshold",
+            ],
             "properties": {
                 "low_confidence_cm3": {"type": "number", "minimum": 0},
                 "clusters": {"type": "integer", "minimum": 0},

@@ -16,8 +16,12 @@ from segmentation_core.types import RegionProbabilities
 from tests.core.test_predictor import FirstThree, bundle, make_case, with_network  # noqa: F401 (fixture)
 
 
-def regions_of(q: np.ndarray, box=((0, 8), (0, 8), (0, 8)), shape=(8, 8, 8), spread=None) -> RegionProbabilities:
-    return RegionProbabilities(box, shape, q.astype(np.uint8), None if spread is None else spread.astype(np.uint8))
+def regions_of(
+    q: np.ndarray, box=((0, 8), (0, 8), (0, 8)), shape=(8, 8, 8), spread=None
+) -> RegionProbabilities:
+    return RegionProbabilities(
+        box, shape, q.astype(np.uint8), None if spread is None else spread.astype(np.uint8)
+    )
 
 
 def test_predictor_keeps_uint8_probabilities_inside_the_brain_box(bundle) -> None:  # noqa: F811

@@ -122,9 +122,13 @@ def test_measurability_and_sum_of_products_of_the_five_largest() -> None:
 
 def test_moving_an_end_point_updates_the_lengths_and_the_sum() -> None:
     affine = np.diag([0.5, 2.0, 3.0, 1.0])
-    m = RanoMeasurement(1, 2, 4, ((0.0, 0.0, 4.0), (20.0, 0.0, 4.0)), ((10.0, -3.0, 4.0), (10.0, 3.0, 4.0)), affine)
+    m = RanoMeasurement(
+        1, 2, 4, ((0.0, 0.0, 4.0), (20.0, 0.0, 4.0)), ((10.0, -3.0, 4.0), (10.0, 3.0, 4.0)), affine
+    )
     assert (m.long_mm, m.short_mm, m.product_mm2, m.measurable) == (10.0, 12.0, 120.0, True)
-    other = RanoMeasurement(2, 2, 1, ((0.0, 0.0, 1.0), (40.0, 0.0, 1.0)), ((0.0, 0.0, 1.0), (0.0, 6.0, 1.0)), affine)
+    other = RanoMeasurement(
+        2, 2, 1, ((0.0, 0.0, 1.0), (40.0, 0.0, 1.0)), ((0.0, 0.0, 1.0), (0.0, 6.0, 1.0)), affine
+    )
     from segmentation_core.review.rano import RanoAssessment
 
     rano = RanoAssessment((m, other))
@@ -200,7 +204,9 @@ def test_lesion_table_volumes_sides_multifocality_and_enhancing_parts() -> None:
     assert table.foci == 3 and table.multifocal and table.laterality == "crossing"
     right_only = lesion_table(np.where(np.arange(80)[:, None, None] > 45, labels, 0), affine, plane)
     assert right_only.laterality == "right" and not right_only.multifocal
-    both = lesion_table(np.where(np.abs(np.arange(80)[:, None, None] - 40) > 10, labels, 0), affine, plane, 0.1)
+    both = lesion_table(
+        np.where(np.abs(np.arange(80)[:, None, None] - 40) > 10, labels, 0), affine, plane, 0.1
+    )
     assert both.laterality == "bilateral"
     assert lesion_table(labels, affine).laterality is None  # no midline without a brain
     assert lesion_table(np.zeros(shape, np.uint8), affine, plane).laterality == "none"
