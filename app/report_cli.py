@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from segmentation_core.io import load_case
     from segmentation_core.io.label_io import read_label_file
 
+    _gui_application()  # refuse at once, not after loading, where Qt is missing
     case = load_case(args.case)
     protected = {p.resolve() for paths in case.source_files.values() for p in paths}
     protected |= {args.labels.resolve()} | ({args.ai_labels.resolve()} if args.ai_labels else set())
@@ -169,7 +170,12 @@ def _write_text(path: Path, text: str) -> Path:
 
 def _gui_application():  # noqa: ANN202
     """The running QGuiApplication, or a new one (offscreen when there is no display)."""
-    from PySide6.QtGui import QGuiApplication
+    try:
+        from PySide6.QtGui import QGuiApplication
+    except ImportError as exc:
+        raise ValueError(
+            f"the report needs Qt (PySide6) to draw its pictures and write the PDF, and it cannot be loaded: {exc}"
+        ) from None
 
     app = QGuiApplication.instance()
     if app is None:

@@ -113,6 +113,8 @@ def test_queue_ranks_clusters_by_size_and_cuts_long_ones_into_cells() -> None:
     assert [c.voxels for c in queue.clusters] == [125, 27, 20, 15, 15]
     assert queue.clusters[0].target == (4, 4, 4) and queue.clusters[0].box == ((2, 7), (2, 7), (2, 7))
     assert queue.clusters[1].target == (21, 21, 21)
+    low = confidence.low()
+    assert all(low[c.target] for c in queue.clusters)  # the crosshair always lands on the cluster
     assert queue.clusters[2].box == ((60, 61), (20, 40), (60, 61))
     assert queue.clusters[3].box == ((60, 61), (5, 20), (60, 61)) and queue.volume_mm3 == 202.0
 

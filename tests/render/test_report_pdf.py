@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import jsonschema
 import numpy as np
@@ -99,3 +100,26 @@ def test_brats_seg_lists_the_report_command(capsys) -> None:
     with pytest.raises(SystemExit):
         headless_main(["--help"])
     assert "report" in capsys.readouterr().out
+
+
+def test_without_qt_the_headless_commands_work_and_report_says_why_it_cannot(case_dir, tmp_path) -> None:
+    import sys
+
+    code = (
+        "import sys, tests.block_qt\n"
+        "from app.headless import main\n"
+        "assert main(['info', sys.argv[1]]) == 0\n"
+        "sys.exit(main(['report', sys.argv[1], sys.argv[2], '-o', sys.argv[3]]))\n"
+    )
+    seg = case_dir / "Case_001_seg.nii.gz"
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(case_dir), str(seg), str(tmp_path / "r.pdf")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 2, result.stderr
+    assert (
+        result.stderr.startswith("error: the report needs Qt (PySide6)") and "Traceback" not in result.stderr
+    )
