@@ -10,7 +10,8 @@ model's errors (voxels whose label differs from the reference):
 - ``error_rate_low`` / ``error_rate_rest``: the fraction of voxels that are wrong inside the set and in
   the rest of the tumour.
 
-The same for the queue's clusters (the part of the set the review queue offers). Saves
+The same for the queue's clusters (the part of the set the review queue offers), and at 0.5 for
+whole-tumour errors only (tumour vs background, ignoring NCR/ED/ET mix-ups). Saves
 bench/results/confidence[-tta].json.
 """
 
@@ -80,6 +81,11 @@ def main() -> None:
             totals[threshold]["errors_low"] += int((errors & low).sum())
             totals[threshold]["tumour"] += int(tumour.sum())
             totals[threshold]["tumour_low"] += int((tumour & low).sum())
+        wt_errors = (prediction.labels > 0) != (reference > 0)
+        row["whole_tumour_only"] = {
+            "error_voxels": int(wt_errors.sum()),
+            **shares(confidence.low(0.5), wt_errors, tumour),
+        }
         queue = ReviewQueue.build(confidence, case.spacing, QueueSettings())
         queued = np.zeros(case.shape, bool)
         queued.ravel()[queue.voxel_index] = True

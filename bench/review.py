@@ -4,11 +4,13 @@ Run: ``.venv/bin/python -m bench.review [CASE_FOLDER]``. The bundled model segme
 then the review work that follows an AI result is timed (median of several runs): the confidence
 map, the review queue, the lesion table with its axial diameters and midline distances, and RANO.
 The mid-sagittal plane depends only on the images (computed when the case opens) and is timed on its
-own, as is the whole report's data. Target: <= 0.5 s after the AI result. Saves bench/results/review.json.
+own, as are the whole report's data and what keeping the probabilities adds to the AI process
+(quantising them to uint8 and sending them to the viewer). Target: <= 0.5 s after the AI result. Saves bench/results/review.json.
 """
 
 from __future__ import annotations
 
+import pickle
 import statistics
 import sys
 import time
@@ -42,12 +44,16 @@ def main() -> None:
     from segmentation_core.review.queue import ReviewQueue
     from segmentation_core.review.rano import rano_assessment
     from segmentation_core.review.report import brain_mask, build_report
+    from segmentation_core.types import RegionProbabilities
 
     case = load_case(case_dir)
     bundle = ModelBundle.load(default_model_dir())
     prediction = run_prediction(Predictor(bundle, device="cpu"), case)
     labels, regions = prediction.labels, prediction.regions
     midline_s, midline = timed(lambda: midsagittal_plane(brain_mask(case), case.affine))
+    floats = regions.full()[(slice(None), *regions.slices)]
+    keep_s, _ = timed(lambda: RegionProbabilities.quantise(floats, regions.slices, case.shape))
+    transfer_s, _ = timed(lambda: pickle.loads(pickle.dumps(regions, protocol=pickle.HIGHEST_PROTOCOL)))
 
     def after_ai_result():
         confidence = ConfidenceMap.from_regions(regions)
@@ -72,7 +78,10 @@ def main() -> None:
         "review",
         {
             "case": case.case_id,
+            "inference_s": round(prediction.seconds, 1),
             "kept_probabilities_mb": round(regions.nbytes / 2**20, 1),
+            "keep_probabilities_s (in the AI process)": round(keep_s, 3),
+            "pickle_round_trip_s (AI process -> viewer)": round(transfer_s, 3),
             "after_ai_result_s": round(total_s, 3),
             "target_s": 0.5,
             **{k: round(v, 3) for k, v in parts.items()},

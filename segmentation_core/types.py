@@ -141,6 +141,14 @@ class Case:
 PROBABILITY_SCALE = 255
 
 
+def _to_uint8(values: np.ndarray, scale: float) -> np.ndarray:
+    """``round(values * scale)`` clipped to 0..255, as uint8 (one float32 temporary)."""
+    scaled = np.multiply(values, np.float32(scale), dtype=np.float32)
+    np.clip(scaled, 0.0, 255.0, out=scaled)
+    scaled += np.float32(0.5)
+    return scaled.astype(np.uint8)
+
+
 @dataclass(frozen=True, eq=False)
 class RegionProbabilities:
     """The model's WT/TC/ET probabilities inside the brain box, compact (uint8, ``q / 255``).
@@ -177,9 +185,9 @@ class RegionProbabilities:
         spread: np.ndarray | None = None,
     ) -> RegionProbabilities:
         """From float (3, *box size) probabilities (and TTA standard deviations) on the box's voxels."""
-        quantised = np.rint(np.clip(probabilities, 0.0, 1.0) * PROBABILITY_SCALE).astype(np.uint8)
+        quantised = _to_uint8(probabilities, PROBABILITY_SCALE)
         if spread is not None:
-            spread = np.rint(np.clip(spread * 2.0, 0.0, 1.0) * PROBABILITY_SCALE).astype(np.uint8)
+            spread = _to_uint8(spread, 2.0 * PROBABILITY_SCALE)
         bounds = tuple((int(s.start), int(s.stop)) for s in box)
         return cls(bounds, tuple(int(n) for n in case_shape), quantised, spread)  # type: ignore[arg-type]
 
