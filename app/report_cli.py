@@ -14,6 +14,13 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from segmentation_core.review.queue import ReviewQueue
+    from segmentation_core.types import Case, LabelMap
 
 FORMATS = (".pdf", ".html", ".json")
 
@@ -95,14 +102,26 @@ def run(args: argparse.Namespace) -> int:
 
 
 def write_report(
-    case, labels, targets, *, labels_source="", ai_labels=None, model=None, anonymise=False, queue=None
-):  # noqa: ANN001, ANN201
-    """Build the report and write its PDF, HTML and JSON (each atomically); returns the paths written."""
+    case: Case,
+    labels: np.ndarray,
+    targets: dict[str, Path],
+    *,
+    labels_source: str = "",
+    ai_labels: np.ndarray | None = None,
+    model: dict[str, Any] | None = None,
+    anonymise: bool = False,
+    queue: ReviewQueue | None = None,
+) -> list[Path]:
+    """Build the report and write the formats in ``targets`` (suffix -> path), each atomically.
+
+    The viewer's File ▸ Report… is to call this too, with its AI result, review queue and model.
+    Returns the paths written.
+    """
     from app.qt.report_pdf import png_bytes, write_report_pdf
     from app.render.key_images import report_key_images
     from segmentation_core.review.report import build_report, report_html
 
-    app = _gui_application()
+    _gui_application()
     report = build_report(
         case,
         labels,
@@ -128,11 +147,10 @@ def write_report(
         written.append(_write_text(targets[".html"], report_html(report, data_uris)))
     if ".json" in targets:
         written.append(_write_text(targets[".json"], json.dumps(report.to_dict(), indent=2)))
-    del app
     return written
 
 
-def _labels_on_grid(label_map, case, path: Path):  # noqa: ANN001, ANN202
+def _labels_on_grid(label_map: LabelMap, case: Case, path: Path) -> np.ndarray:
     """The label array when it lies on the case's grid; ValueError naming the file otherwise."""
     if not label_map.volume.same_grid(case.grid, atol=1e-3):
         raise ValueError(
@@ -168,7 +186,7 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
-def _gui_application():  # noqa: ANN202
+def _gui_application() -> object:
     """The running QGuiApplication, or a new one (offscreen when there is no display)."""
     try:
         from PySide6.QtGui import QGuiApplication

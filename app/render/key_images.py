@@ -85,7 +85,13 @@ def _pixel(layout: PlaneLayout, voxel: Point, row0: int, col0: int, scale: int) 
     return ((row - row0 + 0.5) * scale - 0.5, (col - col0 + 0.5) * scale - 0.5)
 
 
-def _draw(picture: np.ndarray, a: tuple[float, float], b: tuple[float, float], colour, width: int) -> None:  # noqa: ANN001
+def _draw(
+    picture: np.ndarray,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    colour: tuple[int, int, int],
+    width: int,
+) -> None:
     """A line of ``width`` pixels from ``a`` to ``b`` (clipped to the picture)."""
     rr, cc = line(int(round(a[0])), int(round(a[1])), int(round(b[0])), int(round(b[1])))
     half = width // 2

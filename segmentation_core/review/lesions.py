@@ -116,6 +116,7 @@ class Lesion:
             "volumes_cm3": self.volumes_cm3,
             "centroid_voxel": list(self.centroid_voxel),
             "centroid_mm": list(self.centroid_mm),
+            "target_voxel": list(self.target),
             "axial_slice": self.diameters.slice_index,
             "longest_axial_diameter_mm": self.diameters.long_mm,
             "perpendicular_diameter_mm": self.diameters.short_mm,
