@@ -16,11 +16,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import numpy as np
+import numpy as np
 
+if TYPE_CHECKING:
     from segmentation_core.review.queue import ReviewQueue
-    from segmentation_core.types import Case, LabelMap
+    from segmentation_core.types import Case, LabelMap, RegionProbabilities
 
 FORMATS = (".pdf", ".html", ".json")
 
@@ -50,6 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True, help="report file (.pdf, .html or .json)")
     parser.add_argument(
         "--ai-labels", type=Path, help="the AI result before edits (for the correction effort)"
+    )
+    parser.add_argument(
+        "--probabilities",
+        type=Path,
+        help="the AI's WT/TC/ET probabilities (brats-seg predict --probabilities) for the review coverage",
     )
     parser.add_argument("--scheme", help="label scheme of the label files (default: detected)")
     parser.add_argument(
@@ -87,12 +92,20 @@ def run(args: argparse.Namespace) -> int:
     ai = None
     if args.ai_labels:
         ai = _labels_on_grid(read_label_file(args.ai_labels, scheme=args.scheme), case, args.ai_labels)
+    queue = None
+    if args.probabilities:
+        from segmentation_core.review.confidence import ConfidenceMap
+        from segmentation_core.review.queue import ReviewQueue
+
+        regions = read_probabilities(args.probabilities, case)
+        queue = ReviewQueue.build(ConfidenceMap.from_regions(regions), case.spacing)
     written = write_report(
         case,
         labels,
         targets,
         labels_source=args.labels.name,
         ai_labels=ai,
+        queue=queue,
         model=_model_from_sidecar(args.labels),
         anonymise=args.anonymise,
     )
@@ -148,6 +161,37 @@ def write_report(
     if ".json" in targets:
         written.append(_write_text(targets[".json"], json.dumps(report.to_dict(), indent=2)))
     return written
+
+
+def read_probabilities(path: Path, case: Case) -> RegionProbabilities:
+    """A probabilities file written by ``brats-seg predict --probabilities`` for ``case``, kept compact.
+
+    ValueError naming the file when it is not (X, Y, Z, 3) on the case's source grid with values in [0, 1].
+    """
+    import nibabel as nib
+
+    from segmentation_core.io.orientation import from_source_orientation
+    from segmentation_core.preprocessing import brain_box
+    from segmentation_core.types import RegionProbabilities
+
+    try:
+        image = nib.load(path)
+        data = np.asarray(image.dataobj, dtype=np.float32)
+    except Exception as exc:  # noqa: BLE001 (any unreadable file: one clear line)
+        raise ValueError(f"{path}: cannot be read as a probabilities NIfTI ({exc})") from None
+    source = case.source_affine if case.source_affine is not None else case.affine
+    if data.ndim != 4 or data.shape[3] != 3 or not np.allclose(image.affine, source, atol=1e-3):
+        raise ValueError(
+            f"{path}: expected WT/TC/ET probabilities (X, Y, Z, 3) on the case's grid, got shape {data.shape}"
+        )
+    if not np.isfinite(data).all() or data.min() < 0 or data.max() > 1:
+        raise ValueError(f"{path}: probabilities must be finite values between 0 and 1")
+    try:
+        maps = np.moveaxis(from_source_orientation(data, case), -1, 0)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    box = brain_box([np.asarray(v.array) for v in case.channels.values()])
+    return RegionProbabilities.quantise(maps[(slice(None), *box)], box, case.shape)
 
 
 def _labels_on_grid(label_map: LabelMap, case: Case, path: Path) -> np.ndarray:

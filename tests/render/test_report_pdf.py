@@ -123,3 +123,32 @@ def test_without_qt_the_headless_commands_work_and_report_says_why_it_cannot(cas
     assert (
         result.stderr.startswith("error: the report needs Qt (PySide6)") and "Traceback" not in result.stderr
     )
+
+
+def test_probabilities_give_the_report_its_review_coverage(case_dir, tmp_path, capsys) -> None:
+    from segmentation_core.cli.predict import write_probabilities
+
+    case = load_case(case_dir)
+    seg = case_dir / "Case_001_seg.nii.gz"
+    probabilities = np.zeros((3, *case.shape), np.float32)
+    probabilities[0, 2:6, 2:6, 2:6] = 0.5  # 64 uncertain voxels, inside one 20 mm cell of the queue
+    written = write_probabilities(probabilities, case, tmp_path / "Case_001_pred.nii.gz")
+    out = tmp_path / "r.json"
+    assert (
+        headless_main(["report", str(case_dir), str(seg), "-o", str(out), "--probabilities", str(written)])
+        == 0
+    )
+    review = json.loads(out.read_text())["review"]
+    voxel_mm3 = float(np.prod(case.spacing))
+    assert review["clusters"] == 1 and review["coverage"] == 0.0
+    assert review["low_confidence_cm3"] == pytest.approx(64 * voxel_mm3 / 1000)
+    bad = write_nifti(tmp_path / "bad.nii.gz", np.zeros((40, 40, 32), np.float32), AFFINE)
+    code = headless_main(
+        ["report", str(case_dir), str(seg), "-o", str(tmp_path / "b.pdf"), "--probabilities", str(bad)]
+    )
+    err = capsys.readouterr().err
+    assert (
+        code == 2
+        and "bad.nii.gz: expected WT/TC/ET probabilities" in err
+        and not (tmp_path / "b.pdf").exists()
+    )
