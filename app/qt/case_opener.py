@@ -100,7 +100,7 @@ class CaseOpener(QObject):
         return [e for e in entries if isinstance(e, list) and all(isinstance(p, str) for p in e)]
 
     def _remember(self, paths: list[Path]) -> None:
-        entry = [str(p) for p in paths]
+        entry = [str(Path(p).resolve()) for p in paths]  # absolute: the working folder changes
         entries = [entry, *(e for e in self.recent() if e != entry)][:MAX_RECENT]
         self.settings.setValue(RECENT_KEY, json.dumps(entries))
 

@@ -49,11 +49,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("pred", type=Path, metavar="PRED", help="predicted label file or folder")
     parser.add_argument("ref", type=Path, metavar="REF", help="reference label file or folder")
     parser.add_argument("--scheme", choices=sorted(SCHEMES), help="label scheme of both (default: detect)")
-    parser.add_argument("--pred-scheme", choices=sorted(SCHEMES), help="label scheme of the predictions")
-    parser.add_argument("--ref-scheme", choices=sorted(SCHEMES), help="label scheme of the references")
-    parser.add_argument("--csv", type=Path, metavar="FILE", help="also write every row to this CSV file")
     parser.add_argument(
-        "--lesion-wise", action="store_true", help="add BraTS 2023 lesion-wise Dice and HD95 columns"
+        "--pred-scheme",
+        choices=sorted(SCHEMES),
+        help="label scheme of the predictions (default: --scheme, else detect)",
+    )
+    parser.add_argument(
+        "--ref-scheme",
+        choices=sorted(SCHEMES),
+        help="label scheme of the references (default: --scheme, else detect)",
+    )
+    parser.add_argument(
+        "--csv", type=Path, metavar="FILE", help="also write every row to this CSV file (default: none)"
+    )
+    parser.add_argument(
+        "--lesion-wise",
+        action="store_true",
+        help="add BraTS 2023 lesion-wise Dice and HD95 columns (default: off)",
     )
     parser.set_defaults(func=run)
 
