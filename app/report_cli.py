@@ -47,22 +47,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("case", type=Path, help="case folder, MSD 4-D file or DICOM folder")
     parser.add_argument("labels", type=Path, help="label map (NIfTI) on the case's grid")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="report file (.pdf, .html or .json)")
     parser.add_argument(
-        "--ai-labels", type=Path, help="the AI result before edits (for the correction effort)"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="report file, required: .pdf, .html or .json (all three are written beside each other)",
+    )
+    parser.add_argument(
+        "--ai-labels",
+        type=Path,
+        help="the AI result before edits, for the correction effort (default: none, effort not reported)",
     )
     parser.add_argument(
         "--probabilities",
         type=Path,
-        help="the AI's WT/TC/ET probabilities (brats-seg predict --probabilities) for the review coverage",
+        help="the AI's WT/TC/ET probabilities (brats-seg predict --probabilities) for the review coverage "
+        "(default: none, coverage not reported)",
     )
     parser.add_argument("--scheme", help="label scheme of the label files (default: detected)")
     parser.add_argument(
         "--anonymise",
         action="store_true",
-        help="leave out names, IDs, dates and file names; pseudonymise the case",
+        help="leave out names, IDs, dates and file names; pseudonymise the case (default: off)",
     )
-    parser.add_argument("--force", action="store_true", help="overwrite existing report files")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite existing report files (default: off, refuse)"
+    )
     parser.set_defaults(func=run)
 
 
