@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from app.headless import build_parser as cli_parser  # brats-seg: the core's commands and report
 from app.main import build_parser as viewer_parser
-from segmentation_core.cli import build_parser as cli_parser
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,6 +39,7 @@ def test_every_command_is_found() -> None:
         "brats-seg evaluate",
         "brats-seg info",
         "brats-seg predict",
+        "brats-seg report",
         "brats-seg train",
         "brats-viewer",
     } <= set(PARSERS)
