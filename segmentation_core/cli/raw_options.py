@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,46 +90,45 @@ def is_raw_study(source: Path, args: argparse.Namespace) -> bool:
 
 def predict_study(
     source: Path, args: argparse.Namespace, predictor: Predictor, bundle: ModelBundle, single: bool
-) -> bool:
+) -> tuple[Path, str]:
     """``brats-seg predict`` on one raw study: labels on the reference's native grid, transforms in the sidecar.
 
-    Returns False (after printing the one-line error) when the study failed and there are other inputs.
+    Returns (label map path, a note on time, device and steps); errors propagate to ``predict``'s loop.
     """
-    from segmentation_core.cli.predict import ProgressBar, output_path, write_probabilities
+    from segmentation_core.cli.predict import ProgressBar, output_path
     from segmentation_core.io import write_label_map
     from segmentation_core.raw.segment import run_study
 
-    try:
-        bar = ProgressBar(source.name)
-        result = run_study(
-            source,
-            predictor,
-            raw_options(args),
-            reference=args.reference,
-            progress=bar.update,
-            cache=study_cache(args),
-            want_probabilities=args.probabilities,
-        )
-        target = output_path(args.output, result.case, single=single)
-        extra = {
-            "model": bundle.name,
-            "device": result.device,
-            "fallback": result.fallback,
-            "seconds": round(sum(result.timings.values()), 3),
-            "tta": args.tta,
-            "overlap": args.overlap,
-            "raw_study": result.provenance(),
-        }
-        write_label_map(
-            result.labels, result.case, target, scheme=args.scheme, model_version=bundle.version, extra=extra
-        )
-        if result.probabilities is not None:
-            write_probabilities(result.probabilities, result.case, target)
-    except (OSError, ValueError) as exc:
-        if single:
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return False
+    bar = ProgressBar(source.name)
+    result = run_study(
+        source,
+        predictor,
+        raw_options(args),
+        reference=args.reference,
+        progress=bar.update,
+        cache=study_cache(args),
+        want_probabilities=args.probabilities,
+    )
+    target = output_path(args.output, result.case, single=single)
+    extra = {
+        "model": bundle.name,
+        "device": result.device,
+        "fallback": result.fallback,
+        "seconds": round(sum(result.timings.values()), 3),
+        "tta": args.tta,
+        "overlap": args.overlap,
+        "raw_study": result.provenance(),
+    }
+    write_label_map(
+        result.labels,
+        result.case,
+        target,
+        scheme=args.scheme,
+        model_version=bundle.version,
+        extra=extra,
+        probabilities=result.probabilities,
+        overwrite=args.overwrite,
+    )
     steps = (
         "steps 2-4 from the cache"
         if result.prepared.cached
@@ -138,7 +136,5 @@ def predict_study(
         if result.prepared.skipped
         else ""
     )
-    print(
-        f"{target}  {sum(result.timings.values()):.1f}s on {result.device}" + (f" ({steps})" if steps else "")
-    )
-    return True
+    note = f"{sum(result.timings.values()):.1f}s on {result.device}" + (f" ({steps})" if steps else "")
+    return target, note
