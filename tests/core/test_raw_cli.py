@@ -12,6 +12,7 @@ import SimpleITK as sitk
 
 from segmentation_core.cli import main
 from segmentation_core.raw.transforms import RigidTransform
+from tests.core.model_fixtures import make_tiny_bundle
 from tests.core.raw_fixtures import phantom_study, write_study
 from tests.core.test_raw_steps import fake_steps
 
@@ -74,7 +75,8 @@ def test_predict_on_a_raw_study_writes_labels_on_the_reference_native_grid(
         study, tmp_path / "P003", {"t1ce": "T1_AX_POST_GAD.nii.gz", "flair": "FLAIR_AX.nii.gz"}
     )
     out = tmp_path / "pred"
-    assert main(["predict", str(folder), "-o", str(out)]) == 0
+    model = str(make_tiny_bundle(tmp_path / "model", spacing=(4.0, 4.0, 4.0)))
+    assert main(["predict", str(folder), "-o", str(out), "--model", model]) == 0
     labels = nib.load(out / "P003_pred.nii.gz")
     assert labels.shape == study.reference_volume.shape
     np.testing.assert_allclose(labels.affine, study.reference_volume.affine, atol=1e-5)
@@ -85,7 +87,7 @@ def test_predict_on_a_raw_study_writes_labels_on_the_reference_native_grid(
     assert raw["transforms"]["t2"]["matrix_ras"] == np.eye(4).tolist()
     assert {s["role"] for s in sidecar["source_files"]} == {"t1", "t1ce", "t2", "flair"}
     # the second run takes co-registration and brain extraction from the cache
-    assert main(["predict", str(folder), "-o", str(tmp_path / "again")]) == 0
+    assert main(["predict", str(folder), "-o", str(tmp_path / "again"), "--model", model]) == 0
     assert calls == {"register": 3, "extract": 1}
     assert "(steps 2-4 from the cache)" in capsys.readouterr().out
     again = json.loads((tmp_path / "again" / "P003_pred.json").read_text())

@@ -97,11 +97,15 @@ def test_a_failing_step_leaves_no_output_and_the_writer_refuses_to_overwrite(
         output.write_prepared(prepared, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []  # neither the output nor a staging folder
     monkeypatch.setattr(output, "_save", real_save)
-    (tmp_path / "out").mkdir()
+    output.write_prepared(prepared, tmp_path / "out")
     (tmp_path / "out" / "mine.txt").write_text("keep me")
-    with pytest.raises(FileExistsError, match="exists and is not empty; pass --overwrite"):
+    before = (tmp_path / "out" / "phantom_t1ce.nii.gz").read_bytes()
+    with pytest.raises(FileExistsError, match=r"out/phantom_t1.nii.gz: already exists; choose another name or allow overwriting$"):
         output.write_prepared(prepared, tmp_path / "out")
+    assert (tmp_path / "out" / "phantom_t1ce.nii.gz").read_bytes() == before
+    output.write_prepared(prepared, tmp_path / "out", overwrite=True)
     assert (tmp_path / "out" / "mine.txt").read_text() == "keep me"
+    assert not [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
 
 
 def test_the_writer_never_writes_into_the_study_folder(
