@@ -76,10 +76,19 @@ def test_predict_on_a_raw_study_writes_labels_on_the_reference_native_grid(
     )
     out = tmp_path / "pred"
     model = str(make_tiny_bundle(tmp_path / "model", spacing=(4.0, 4.0, 4.0)))
-    assert main(["predict", str(folder), "-o", str(out), "--model", model]) == 0
+    assert main(["predict", str(folder), "-o", str(out), "--model", model, "--labels-on-all"]) == 0
     labels = nib.load(out / "P003_pred.nii.gz")
     assert labels.shape == study.reference_volume.shape
     np.testing.assert_allclose(labels.affine, study.reference_volume.affine, atol=1e-5)
+    ref_labels = np.asanyarray(labels.dataobj) > 0
+    assert ref_labels.any()
+    for name in ("t1", "t2", "flair"):
+        on = nib.load(out / f"P003_pred_on_{name}.nii.gz")
+        assert on.shape == study.images[name].shape
+        np.testing.assert_allclose(on.affine, study.images[name].affine, atol=1e-5)
+        # the same tumour volume on every sequence's grid (mm³, within the thick slices' partial volume)
+        volume = np.count_nonzero(np.asanyarray(on.dataobj)) * 1.5 * 1.5 * 5.0
+        assert volume == pytest.approx(np.count_nonzero(ref_labels) * 1.5 * 1.5 * 5.0, rel=0.1)
     sidecar = json.loads((out / "P003_pred.json").read_text())
     raw = sidecar["raw_study"]
     assert raw["reference"] == "t1ce" and not raw["steps_skipped"] and not raw["steps_from_cache"]

@@ -100,7 +100,10 @@ def test_a_failing_step_leaves_no_output_and_the_writer_refuses_to_overwrite(
     output.write_prepared(prepared, tmp_path / "out")
     (tmp_path / "out" / "mine.txt").write_text("keep me")
     before = (tmp_path / "out" / "phantom_t1ce.nii.gz").read_bytes()
-    with pytest.raises(FileExistsError, match=r"out/phantom_t1.nii.gz: already exists; choose another name or allow overwriting$"):
+    with pytest.raises(
+        FileExistsError,
+        match=r"out/phantom_t1.nii.gz: already exists; choose another name or allow overwriting$",
+    ):
         output.write_prepared(prepared, tmp_path / "out")
     assert (tmp_path / "out" / "phantom_t1ce.nii.gz").read_bytes() == before
     output.write_prepared(prepared, tmp_path / "out", overwrite=True)
