@@ -197,7 +197,7 @@ def _model_ready(
     """
     array = resample(study.images[name], grid, transform.matrix, order=3)
     inside = mask & (array != 0)
-    coverage = np.count_nonzero(inside) / max(1, np.count_nonzero(mask))
+    coverage = int(np.count_nonzero(inside)) / max(1, int(np.count_nonzero(mask)))
     if coverage < MIN_COVERAGE:
         warnings.append(
             f"{name} covers only {coverage:.0%} of the brain: the AI sees nothing of {name} elsewhere"
