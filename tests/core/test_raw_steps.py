@@ -98,11 +98,11 @@ def brats_like_study() -> RawStudy:
 def test_detection_tells_brats_like_from_raw() -> None:
     verdict = detect(brats_like_study())
     assert verdict.brats_like
-    assert verdict.reasons == ("one shared grid", "~1 mm voxels", "skull-stripped (1238 cm³)")
+    assert verdict.reasons == ("one shared grid", "no thick slices", "skull-stripped (1238 cm³)")
     raw = detect(phantom_study())
     assert not raw.brats_like
     assert raw.reasons[0] == "flair, t2 on other grids than t1ce"
-    assert raw.reasons[1] == "voxels 1.5 x 1.5 x 5 mm, not ~1 mm isotropic"
+    assert raw.reasons[1] == "voxels 1.5 x 1.5 x 5 mm: thick slices"
     assert raw.reasons[2].startswith("skull on (")
 
 
