@@ -49,6 +49,8 @@ class SegmentationUI(QObject):
         #: asks the user a yes/no question (tests replace it; a modal box would block them)
         self.ask: Callable[[str, str], bool] = self._ask_box
         self.autosaver: Autosaver | None = None
+        #: the recovery file the user already chose to recover at start (not asked again on opening)
+        self._accepted_recovery: Path | None = None
         self.export_job: JobHandle | None = None
         self.actions: dict[str, QAction] = {}
         self.state.case_changed.connect(self._on_case)
@@ -91,9 +93,10 @@ class SegmentationUI(QObject):
         sources = case_sources(case)
         recovery = recovery_for(case.case_id, sources, on_problem=self.notify)
         self.autosaver = Autosaver(self.state.labels, case.case_id, sources)
+        accepted, self._accepted_recovery = self._accepted_recovery, None
         if recovery is not None and recovery.shape == case.shape:
             when = dt.datetime.fromtimestamp(recovery.saved_at).strftime("%Y-%m-%d %H:%M")
-            if self.ask(
+            if recovery.path == accepted or self.ask(
                 "Recover unsaved labels?",
                 f"Unsaved labels of {case.case_id} from {when} ({recovery.edits} edits) were found.\n"
                 "Recover them? (No discards them.)",
@@ -122,6 +125,7 @@ class SegmentationUI(QObject):
             "Unsaved labels found",
             f"The last session ended with unsaved labels for: {names}.\nOpen {recoveries[0].case_id} now to recover them?",
         ):
+            self._accepted_recovery = recoveries[0].path
             sources = [Path(s) for s in recoveries[0].sources]
             folders = sorted({p.parent for p in sources})
             self.window.case_opener.open_paths(folders if len(folders) == 1 else sources)
