@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 import time
 import traceback
@@ -19,7 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--self-test",
         action="store_true",
-        help="open the window, render one frame of every view, print OK and exit (non-zero on failure)",
+        help="open the window and a case (default: the bundled sample), render every view, check the 3D view "
+        "shows the label surfaces, print OK and exit, non-zero on failure (default: off)",
     )
     parser.add_argument(
         "case",
@@ -27,15 +29,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="case to open: a folder, an MSD 4-D file or four image files (default: the bundled sample case)",
     )
-    parser.add_argument("--empty", action="store_true", help="start without opening a case")
-    parser.add_argument("--screenshot", metavar="PNG", help="with --self-test: save a picture of the window")
+    parser.add_argument("--empty", action="store_true", help="start without opening a case (default: off)")
+    parser.add_argument(
+        "--screenshot", metavar="PNG", help="with --self-test: save a picture of the window (default: none)"
+    )
     parser.add_argument(
         "--no-gui",
         nargs=argparse.REMAINDER,
         metavar="CLI-ARGS",
-        help="run the headless brats-seg command line instead of the window (e.g. --no-gui info CASE)",
+        help="run the headless brats-seg command line instead of the window, e.g. --no-gui info CASE "
+        "(default: off; alone, it segments the sample case into ./brats-output)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages (default: info)")
     return parser
 
 
@@ -49,7 +54,7 @@ def run_headless(cli_args: list[str]) -> int:
     bundled model into ./brats-output.
     """
     import resources
-    from segmentation_core.cli import main as cli_main
+    from app.headless import main as cli_main
 
     if not cli_args:
         cli_args = ["predict", str(resources.sample_case_dir()), "-o", DEFAULT_HEADLESS_OUTPUT]
@@ -74,49 +79,102 @@ def initial_case(args: argparse.Namespace) -> list[Path]:
     return [sample] if sample.is_dir() else []
 
 
-def wait_for_job(handle) -> None:  # noqa: ANN001 (app.jobs.runner.JobHandle)
-    """Process events until a job has finished (self-test only; the GUI never blocks like this)."""
+#: How many pixels of the 3D view must change when the label surfaces are hidden.
+MIN_LABEL_PIXELS_3D = 200
+
+
+def wait_until(done, timeout_s: float = CASE_LOAD_TIMEOUT_S) -> bool:  # noqa: ANN001 (a callable)
+    """Process events until ``done()`` is true or the time is up; returns ``done()``."""
     from PySide6.QtWidgets import QApplication
 
-    deadline = time.monotonic() + CASE_LOAD_TIMEOUT_S
-    while handle.running and time.monotonic() < deadline:
+    deadline = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < deadline:
         QApplication.processEvents()
         time.sleep(0.01)
     QApplication.processEvents()
+    return bool(done())
+
+
+def label_pixels_in_3d(window) -> int:  # noqa: ANN001 (MainWindow)
+    """How many pixels of the 3D view the label surfaces cover (rendered with and without them)."""
+    import numpy as np
+
+    view = window.view3d
+    actors = [view.interactor.actors[f"label{label}"] for label in view.scene.surfaces]
+    visible = [actor.GetVisibility() for actor in actors]
+    view.render_frame()
+    shown = view.interactor.screenshot(return_img=True)
+    for actor in actors:
+        actor.SetVisibility(False)
+    view.render_frame()
+    hidden = view.interactor.screenshot(return_img=True)
+    for actor, on in zip(actors, visible):
+        actor.SetVisibility(on)
+    view.render_frame()
+    return int(np.count_nonzero(np.any(shown != hidden, axis=-1)))
+
+
+def check_label_surfaces(window) -> str | None:  # noqa: ANN001 (MainWindow)
+    """None when the 3D view shows a surface for every label present; else what is wrong."""
+    import numpy as np
+
+    labels = window.state.labels
+    if labels is None or not labels.data.any():
+        return None
+    view = window.view3d
+    present = {int(v) for v in np.unique(labels.data) if v}
+    if not wait_until(lambda: view.surfaces_ready and set(view.scene.surfaces) >= present):
+        return f"the 3D view has surfaces for labels {sorted(view.scene.surfaces)}, not {sorted(present)}"
+    pixels = label_pixels_in_3d(window)
+    if pixels < MIN_LABEL_PIXELS_3D:
+        return f"the label surfaces cover {pixels} pixels of the 3D view (at least {MIN_LABEL_PIXELS_3D} expected)"
+    print(f"3D view: surfaces of labels {sorted(present)} cover {pixels} pixels", flush=True)
+    return None
 
 
 def run_self_test(window, screenshot: str | None, case: list[Path]) -> int:  # noqa: ANN001 (MainWindow)
-    """Render every view once (and save a screenshot when asked); print OK, or why it failed."""
-    from PySide6.QtWidgets import QApplication
-
+    """Open ``case``, render every view, check the 3D label surfaces (and save a screenshot when asked)."""
     painted: list[bool] = []
     window.first_painted.connect(lambda: painted.append(True))
     window.show()
-    deadline = time.monotonic() + CASE_LOAD_TIMEOUT_S
-    while not painted and time.monotonic() < deadline:
-        QApplication.processEvents()
-        time.sleep(0.001)
-    if not painted:
+    if not wait_until(lambda: bool(painted)):
         print("FAILED: the window was never painted", file=sys.stderr)
         return 1
     print("window painted", flush=True)
     if case:
         handle = window.case_opener.open_paths(case)
         if handle is not None:
-            wait_for_job(handle)
+            wait_until(lambda: not handle.running)
         if window.state.case is None:
             print(f"FAILED: could not open {', '.join(map(str, case))}", file=sys.stderr)
             return 1
+        print(f"opened {window.state.case.case_id}", flush=True)
     results = window.render_all_views()
     failed = sorted(name for name, ok in results.items() if not ok)
     if failed:
         print(f"FAILED: views rendered nothing: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    problem = check_label_surfaces(window) if case else None
+    if problem:
+        print(f"FAILED: {problem}", file=sys.stderr)
         return 1
     if screenshot and not window.grab().save(screenshot):
         print(f"FAILED: could not write screenshot {screenshot}", file=sys.stderr)
         return 1
     print("OK")
     return 0
+
+
+def isolate_settings() -> Path:
+    """Point QSettings at a fresh temporary folder (the self-test must not touch the user's recent cases)."""
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+
+    folder = Path(tempfile.mkdtemp(prefix="brats-viewer-self-test-"))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    return folder
 
 
 def _show_startup_error(exc: BaseException) -> None:
@@ -132,9 +190,15 @@ def _show_startup_error(exc: BaseException) -> None:
 def run_gui(self_test: bool, screenshot: str | None = None, case: list[Path] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
+    from app.display import display_problem
+
+    if QApplication.instance() is None and (problem := display_problem()):
+        print(f"brats-viewer: {problem}", file=sys.stderr)
+        return 3
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("BraTS Viewer")
     app.setOrganizationName("brats-viewer")
+    settings_folder = isolate_settings() if self_test else None
     try:
         from app.qt.main_window import MainWindow
 
@@ -155,8 +219,10 @@ def run_gui(self_test: bool, screenshot: str | None = None, case: list[Path] | N
             return 1
         finally:
             window.close()
+            if settings_folder is not None:
+                shutil.rmtree(settings_folder, ignore_errors=True)
     window.show()
-    window.segmentation.offer_recoveries_at_start()
+    window.offer_recoveries_at_start()
     if case and window.state.case is None:
         window.case_opener.open_paths(case)
     return app.exec()
@@ -169,9 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.no_gui is not None:
         return run_headless(args.no_gui)
-    return run_gui(
-        args.self_test, args.screenshot, initial_case(args) if not args.self_test or args.case else []
-    )
+    return run_gui(args.self_test, args.screenshot, initial_case(args))
 
 
 if __name__ == "__main__":

@@ -11,23 +11,31 @@ import importlib
 import logging
 import pkgutil
 import sys
+from collections.abc import Callable, Sequence
 
 from segmentation_core import __version__
 
+Register = Callable[[argparse._SubParsersAction], None]
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(extra: Sequence[Register] = ()) -> argparse.ArgumentParser:
+    """The parser of every sub-command here, plus those ``extra`` registers (layers above add theirs)."""
     parser = argparse.ArgumentParser(
         prog="brats-seg",
         description="Brain-tumour MRI segmentation (BraTS sub-regions) from the command line.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log debug messages (default: warnings only)"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    for register in extra:
+        register(subparsers)
     return parser
 
 
@@ -44,9 +52,9 @@ def printable_streams() -> None:
             reconfigure(errors="backslashreplace")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, extra: Sequence[Register] = ()) -> int:
     printable_streams()
-    args = build_parser().parse_args(argv)
+    args = build_parser(extra).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )

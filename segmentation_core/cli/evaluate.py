@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 
 from segmentation_core.io import CaseLoadError
+from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.labels import SCHEMES
 from segmentation_core.metrics import METRIC_NAMES, lesion_wise, region_metrics, summarize_cases
 from segmentation_core.metrics.files import pair_label_files, read_pair
 
-REGIONS = ("WT", "TC", "ET")
 LESION_METRICS = ("lesion_dice", "lesion_hd95")
 STATISTICS = ("mean", "median", "std")
 _HEADINGS = {
@@ -53,12 +53,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--pred-scheme",
         choices=sorted(SCHEMES),
-        help="label scheme of the predictions (default: the scheme in their JSON sidecar, else detect)",
+        help="label scheme of the predictions (default: --scheme, else the scheme in their JSON sidecar, else detect)",
     )
-    parser.add_argument("--ref-scheme", choices=sorted(SCHEMES), help="label scheme of the references")
-    parser.add_argument("--csv", type=Path, metavar="FILE", help="also write every row to this CSV file")
     parser.add_argument(
-        "--lesion-wise", action="store_true", help="add BraTS 2023 lesion-wise Dice and HD95 columns"
+        "--ref-scheme",
+        choices=sorted(SCHEMES),
+        help="label scheme of the references (default: --scheme, else detect)",
+    )
+    parser.add_argument(
+        "--csv", type=Path, metavar="FILE", help="also write every row to this CSV file (default: none)"
+    )
+    parser.add_argument(
+        "--lesion-wise",
+        action="store_true",
+        help="add BraTS 2023 lesion-wise Dice and HD95 columns (default: off)",
     )
     parser.set_defaults(func=run)
 

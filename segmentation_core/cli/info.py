@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Print the sequences found, grid shape, spacing, orientation, label scheme and warnings.",
     )
     add_case_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text (default: off)")
     parser.set_defaults(func=run)
 
 
@@ -30,16 +30,27 @@ def add_case_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", help="case folder (BraTS naming or DICOM) or MSD 4-D NIfTI file")
     for role in SEQUENCES:
         parser.add_argument(
-            f"--{role}", metavar="FILE", help=f"{role} file (NIfTI/NRRD/MHA) or DICOM series folder"
+            f"--{role}",
+            metavar="FILE",
+            help=f"{role} file (NIfTI/NRRD/MHA) or DICOM series folder (default: found in PATH)",
         )
-    parser.add_argument("--seg", metavar="FILE", help="label map file (NIfTI/NRRD/MHA)")
-    parser.add_argument("--scheme", choices=sorted(SCHEMES), help="label scheme of the segmentation file")
+    parser.add_argument(
+        "--seg",
+        metavar="FILE",
+        help="label map file (NIfTI/NRRD/MHA) (default: the _seg file found in PATH, if any)",
+    )
+    parser.add_argument(
+        "--scheme",
+        choices=sorted(SCHEMES),
+        help="label scheme of the segmentation file (default: detect from its values)",
+    )
     parser.add_argument(
         "--dicom-role",
         action="append",
         default=[],
         metavar="SEQ=SERIES",
-        help="DICOM: use SERIES (SeriesInstanceUID, SeriesNumber or description) as SEQ (t1, t1ce, t2, flair)",
+        help="DICOM: use SERIES (SeriesInstanceUID, SeriesNumber or description) as SEQ (t1, t1ce, t2, "
+        "flair); repeat for each sequence (default: chosen from the series descriptions)",
     )
 
 

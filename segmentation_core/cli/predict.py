@@ -8,12 +8,14 @@ failed. Outputs are never written over the input files, and over other existing 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from segmentation_core.cli.raw_options import add_raw_arguments, is_raw_study, predict_study, study_inputs
 from segmentation_core.inference.device import DEVICE_CHOICES
 from segmentation_core.labels import SCHEMES
 from segmentation_core.types import Case, Progress
@@ -32,35 +34,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("input", type=Path, help="a case, or a folder holding case folders")
     parser.add_argument(
-        "-o", "--output", type=Path, required=True, help="output folder (or a .nii.gz file for one case)"
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="output folder (or a .nii.gz file for one case) (required)",
     )
     parser.add_argument("--model", type=Path, help="model bundle folder (default: the bundled model)")
     parser.add_argument(
-        "--device", choices=DEVICE_CHOICES, default="auto", help="where to run (default: auto)"
+        "--device", choices=DEVICE_CHOICES, default="auto", help="where to run (default: %(default)s)"
     )
-    parser.add_argument("--overlap", type=float, default=0.5, help="sliding-window overlap in [0, 1)")
-    parser.add_argument("--tta", action="store_true", help="mirroring test-time augmentation (8 flips)")
+    parser.add_argument(
+        "--overlap", type=float, default=0.5, help="sliding-window overlap in [0, 1) (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--tta", action="store_true", help="mirroring test-time augmentation, 8 flips (default: off)"
+    )
     parser.add_argument(
         "--probabilities",
         action="store_true",
-        help="also write <case>_pred_probabilities.nii.gz (WT/TC/ET, float32, 4-D)",
+        help="also write <case>_pred_probabilities.nii.gz (WT/TC/ET, float32, 4-D) (default: off)",
     )
     parser.add_argument("--batch-size", type=int, help="windows per batch (default: by device)")
     parser.add_argument("--threads", type=int, help="CPU threads (default: all cores)")
-    parser.add_argument("--no-postprocess", action="store_true", help="keep tiny components and small ET")
     parser.add_argument(
-        "--scheme", choices=sorted(SCHEMES), default="brats", help="label values to write (default: brats)"
+        "--no-postprocess",
+        action="store_true",
+        help="keep tiny components and small ET (default: off, they are removed)",
     )
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace existing output files (never the input files)"
+        "--scheme",
+        choices=sorted(SCHEMES),
+        default="brats",
+        help="label values to write (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing output files, never the input files (default: off, refuse)",
     )
     parser.add_argument(
         "--dicom-role",
         action="append",
         default=[],
         metavar="SEQ=SERIES",
-        help="DICOM: use SERIES (SeriesInstanceUID, SeriesNumber or description) as SEQ (t1, t1ce, t2, flair)",
+        help="DICOM: use SERIES (SeriesInstanceUID, SeriesNumber or description) as SEQ (t1, t1ce, t2, flair); repeatable (default: identified from the tags)",
     )
+    add_raw_arguments(parser)  # raw studies (#15)
     parser.set_defaults(func=run)
 
 
@@ -72,6 +92,12 @@ def default_model() -> Path:
     if not (folder / "model.json").is_file():
         raise ValueError(f"{folder}: no default model is bundled with this build; pass --model DIR")
     return folder
+
+
+def without_reference_labels(case: Case) -> Case:
+    """The case as the prediction uses it: a reference ``_seg`` is neither input nor a source of the output."""
+    sources = {role: files for role, files in case.source_files.items() if role != "seg"}
+    return dataclasses.replace(case, labels=None, source_files=sources)
 
 
 def case_inputs(path: Path) -> list[Path]:
@@ -129,14 +155,17 @@ def run(args: argparse.Namespace) -> int:
 
     roles = parse_roles(args.dicom_role)
     bundle = ModelBundle.load(args.model if args.model is not None else default_model())
-    inputs = case_inputs(args.input)
+    inputs = study_inputs(args.input) or case_inputs(args.input)
     predictor = None
     failed: list[tuple[str, str]] = []
     for index, source in enumerate(inputs, start=1):
         try:
             if predictor is None:
                 predictor = make_predictor(bundle, args)
-            target, note = predict_case(predictor, bundle, source, args, roles, index, len(inputs))
+            if is_raw_study(source, args):  # co-register, skull-strip, resample; labels on the native grid
+                target, note = predict_study(source, args, predictor, bundle, single=len(inputs) == 1)
+            else:
+                target, note = predict_case(predictor, bundle, source, args, roles, index, len(inputs))
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # one bad case never ends the batch; every failure is listed
@@ -194,6 +223,7 @@ def predict_case(
         raise FileExistsError(
             f"{existing[0]}: already exists; pass --overwrite to replace it, or choose another output"
         )
+    case = without_reference_labels(case)
     bar = ProgressBar(f"[{index}/{total}] {case.case_id}")
     prediction = run_prediction(
         predictor, case, on_progress=bar.update, want_probabilities=args.probabilities

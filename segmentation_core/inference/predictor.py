@@ -19,14 +19,20 @@ from segmentation_core.inference.device import (
     release_memory,
     resolve_device,
 )
-from segmentation_core.inference.postprocess import OFF, Postprocessing, postprocess, regions_to_labels
+from segmentation_core.inference.postprocess import (
+    OFF,
+    Postprocessing,
+    bundle_postprocessing,
+    postprocess,
+    regions_to_labels,
+)
 from segmentation_core.inference.sliding_window import PatchPredictor, sliding_window
-from segmentation_core.inference.tta import mirror_set, mirrored
+from segmentation_core.inference.tta import mirror_set, mirrored, mirrored_with_spread
 from segmentation_core.io.sanity import check_prediction_input
 from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.models.unet import UNet3D
 from segmentation_core.preprocessing import preprocess
-from segmentation_core.types import CancelToken, Case, Prediction, Progress
+from segmentation_core.types import CancelToken, Case, Prediction, Progress, RegionProbabilities
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,8 +41,8 @@ T = TypeVar("T")
 class Predictor:
     """Runs a model bundle on cases. ``predict`` is a generator: Progress per batch, returns a Prediction.
 
-    ``tta``: False, True (8 mirrors) or a number of mirrors 1..8. ``postprocess``: True (default
-    clean-up), False, or a :class:`Postprocessing`. ``threads``: CPU threads (default: all cores).
+    ``tta``: False, True (8 mirrors) or a number of mirrors 1..8. ``postprocess``: True (the
+    bundle's clean-up settings, else the defaults), False, or a :class:`Postprocessing`. ``threads``: CPU threads (default: all cores).
     """
 
     def __init__(
@@ -59,7 +65,7 @@ class Predictor:
         if isinstance(postprocess, Postprocessing):
             self.postprocessing = postprocess
         else:
-            self.postprocessing = Postprocessing() if postprocess else OFF
+            self.postprocessing = bundle_postprocessing(bundle) if postprocess else OFF
         self.threads = cpu_threads(threads)
         self._networks: dict[torch.device, UNet3D] = {}
 
@@ -69,9 +75,19 @@ class Predictor:
             self._networks[device] = self.bundle.load_network().to(device)
         return self._networks[device]
 
+    @property
+    def tta(self) -> bool:
+        """Whether more than one mirror is averaged (the output then carries the flips' spread)."""
+        return len(self.mirrors) > 1
+
     def patch_predictor(self, device: torch.device) -> PatchPredictor:
-        """Batch -> logits on ``device``: inference mode, fp16 autocast on CUDA, mirroring TTA."""
-        network = mirrored(self.network(device), self.mirrors)
+        """Batch -> logits on ``device``: inference mode, fp16 autocast on CUDA, mirroring TTA.
+
+        With TTA the output has twice the channels: the mean logits, then the flips' probability
+        standard deviations (see :func:`mirrored_with_spread`).
+        """
+        wrap = mirrored_with_spread if self.tta else mirrored
+        network = wrap(self.network(device), self.mirrors)
         autocast = device.type == "cuda"
 
         def predict(batch: torch.Tensor) -> torch.Tensor:
@@ -113,10 +129,16 @@ class Predictor:
                 "outputs; no result was made — check or replace the model"
             )
         # labels are worked out inside the brain box only: everything outside it is background
-        probabilities = prepared.to_crop(torch.sigmoid(torch.from_numpy(logits))).numpy()
+        maps = torch.from_numpy(logits)
         del logits
+        regions = maps.shape[0] // 2 if self.tta else maps.shape[0]
+        maps[:regions].sigmoid_()
+        maps = prepared.to_crop(maps).numpy()
+        probabilities = maps[:regions]
+        spread = maps[regions:] if self.tta else None
         labels = postprocess(regions_to_labels(probabilities), case.spacing, self.postprocessing)
         labels = prepared.uncrop(labels)
+        kept = RegionProbabilities.quantise(probabilities, prepared.box, case.shape, spread)
         seconds = time.perf_counter() - start
         log.info("predicted %s on %s in %.1f s", case.case_id, attempt.device, seconds)
         return Prediction(
@@ -126,6 +148,8 @@ class Predictor:
             fallback=attempt.fallback,
             seconds=seconds,
             model_version=str(self.bundle.version),
+            regions=kept,
+            tta=self.tta,
         )
 
 

@@ -15,9 +15,9 @@ import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
 
+from segmentation_core.io.assemble import assemble_case
 from segmentation_core.io.dicom_identify import identify
 from segmentation_core.io.errors import CaseLoadError
-from segmentation_core.io.loader import assemble_case
 from segmentation_core.io.naming import is_dicom_file
 from segmentation_core.io.nifti import RawImage
 from segmentation_core.io.steps import Steps

@@ -10,6 +10,7 @@ yield their ``_seg`` files.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,9 +53,7 @@ def find_label_files(path: Path | str) -> dict[str, Path]:
     if not path.is_dir():
         raise CaseLoadError(path, "no such file or folder", "check the path")
     images = sorted(
-        p
-        for p in path.rglob("*")
-        if p.is_file() and split_suffix(p.name)[1] and not any(part.startswith(".") for part in p.parts)
+        p for p in path.rglob("*") if p.is_file() and split_suffix(p.name)[1] and not _hidden_below(p, path)
     )
     chosen = [p for p in images if _is_label_name(p.name)]
     if not chosen:
@@ -106,11 +105,16 @@ def read_pair(
     return prediction, reference
 
 
+def _hidden_below(file: Path, folder: Path) -> bool:
+    """True when a part of ``file``'s path below the searched ``folder`` is hidden (starts with a dot)."""
+    return any(part.startswith(".") for part in file.relative_to(folder).parts)
+
+
 def _is_label_name(name: str) -> bool:
     """False for the image sequences of BraTS naming (``<id>_t1.nii.gz``, ``<id>-t2f.nii.gz``...)."""
     parsed = parse_name(name)
     return parsed is None or parsed[1] == "seg"
 
 
-def _rounded(values: object) -> list[float]:
-    return [round(float(v), 3) for v in values]  # type: ignore[union-attr]
+def _rounded(values: Iterable[float]) -> list[float]:
+    return [round(float(v), 3) for v in values]

@@ -107,9 +107,11 @@ def _shape_problem(state: dict[str, Any]) -> str:
 
 
 def _read_card(bundle: Path) -> dict[str, Any]:
+    from segmentation_core.models.spec import ModelSpec
+
     try:
-        return json.loads((bundle / "model.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(ModelSpec.load(bundle).to_json_text())
+    except ValueError:  # BundleError: not readable as a model description
         return {}
 
 

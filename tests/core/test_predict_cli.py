@@ -55,6 +55,11 @@ def test_one_case_is_written_in_the_source_geometry(tmp_path, model, capsys) -> 
     np.testing.assert_array_equal(np.asanyarray(written.dataobj), expected_labels(case_dir, model))
     sidecar = json.loads((out / "Case_001_pred.json").read_text())
     assert (sidecar["model_version"], sidecar["label_scheme"], sidecar["device"]) == ("1", "brats", "cpu")
+    assert (case_dir / "Case_001_seg.nii.gz").is_file()  # the reference is there, but not a source
+    sources = sorted((s["role"], s["path"]) for s in sidecar["source_files"])
+    assert sources == sorted(
+        (r, str(case_dir / f"Case_001_{r}.nii.gz")) for r in ("t1", "t1ce", "t2", "flair")
+    )
     probabilities = nib.load(out / "Case_001_pred_probabilities.nii.gz")
     assert probabilities.shape == (24, 20, 16, 3) and probabilities.get_data_dtype() == np.float32
     captured = capsys.readouterr()

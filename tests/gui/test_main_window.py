@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.screenshots import save_test_screenshot
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.gui
@@ -78,21 +81,31 @@ def test_first_paint_comes_before_the_slow_imports_and_then_the_3d_view_starts()
     assert result.stdout.strip().splitlines()[-1] == "[[]] True True"
 
 
-def test_self_test_prints_ok_and_saves_a_screenshot(tmp_path) -> None:
+def test_self_test_opens_the_sample_checks_3d_surfaces_and_leaves_settings_alone(tmp_path) -> None:
     shot = tmp_path / "window.png"
+    config = tmp_path / "config"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(config)}
     result = subprocess.run(
         [sys.executable, "-m", "app", "--self-test", "--screenshot", str(shot)],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=180,
+        env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "OK"
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1] == "OK"
+    assert "opened Brats18_CBICA_AME_1" in lines
+    surfaces = [line for line in lines if line.startswith("3D view: surfaces of labels [1, 2, 3] cover")]
+    assert len(surfaces) == 1 and int(surfaces[0].split()[-2]) >= 200, lines
     from PySide6.QtGui import QImage
 
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (1400, 1000)
+    save_test_screenshot(image, "self-test-sample.png")
+    written = [p for p in config.rglob("*") if p.is_file()]
+    assert written == [], f"the self-test wrote settings (e.g. recent cases): {written}"
 
 
 def test_start_up_failure_is_reported_not_silent(monkeypatch, qtbot, capsys) -> None:

@@ -113,7 +113,7 @@ def test_recovery_is_offered_once_at_start_and_a_damaged_file_never_stops_the_wi
     qtbot, tmp_path: Path
 ) -> None:
     from app.qt.main_window import MainWindow
-    from app.qt.segmentation_ui import case_sources
+    from app.session.case_session import case_sources
     from app.state.autosave import Autosaver, recovery_dir
     from app.state.label_layer import LabelLayer
 
@@ -128,9 +128,9 @@ def test_recovery_is_offered_once_at_start_and_a_damaged_file_never_stops_the_wi
     window = MainWindow()
     qtbot.addWidget(window)
     questions: list[str] = []
-    window.segmentation.ask = lambda title, text: questions.append(title) or True
+    window.ask = lambda title, text: questions.append(title) or True
     window.show()
-    window.segmentation.offer_recoveries_at_start()
+    window.offer_recoveries_at_start()
     qtbot.waitUntil(lambda: window.state.case is not None, timeout=60_000)
     assert questions == ["Unsaved labels found"]  # asked once, not again when the case opens
     assert np.array_equal(window.state.labels.data, edited)
