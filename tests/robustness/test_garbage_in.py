@@ -45,7 +45,19 @@ def test_nan_weights_are_refused(tmp_path: Path, capsys) -> None:
         ModelBundle.load(folder).load_network()
     case = write_brats_case(tmp_path / "Case_001", SHAPE)
     assert (
-        main(["predict", str(case), "-o", str(tmp_path / "out"), "--model", str(folder), "--device", "cpu"])
+        main(
+            [
+                "predict",
+                str(case),
+                "-o",
+                str(tmp_path / "out"),
+                "--model",
+                str(folder),
+                "--device",
+                "cpu",
+                "--brats-like",
+            ]
+        )
         == 2
     )
     assert "weights.pt: 1 weight tensor(s) hold NaN" in _error_line(capsys)
@@ -95,7 +107,9 @@ def test_bundle_fields_of_the_wrong_type_are_one_clear_line(
     with pytest.raises(BundleError, match="model.json: "):
         ModelBundle.load(folder)
     case = write_brats_case(tmp_path / "Case_001", SHAPE)
-    assert main(["predict", str(case), "-o", str(tmp_path / "o"), "--model", str(folder)]) == 2
+    assert (
+        main(["predict", str(case), "-o", str(tmp_path / "o"), "--model", str(folder), "--brats-like"]) == 2
+    )
     line = _error_line(capsys)
     assert problem in line and "model.json" in line
 
@@ -117,7 +131,19 @@ def test_batch_predict_tries_every_case_and_lists_failures(
     monkeypatch.setattr("segmentation_core.io.load_case", flaky)
     (root / "Case_C" / "Case_C_t2.nii.gz").write_bytes(b"broken")
     assert (
-        main(["predict", str(root), "-o", str(tmp_path / "out"), "--model", str(model), "--device", "cpu"])
+        main(
+            [
+                "predict",
+                str(root),
+                "-o",
+                str(tmp_path / "out"),
+                "--model",
+                str(model),
+                "--device",
+                "cpu",
+                "--brats-like",
+            ]
+        )
         == 1
     )
     err = capsys.readouterr().err
@@ -140,7 +166,19 @@ def test_a_dicom_study_with_one_subfolder_per_series_is_one_case(tmp_path: Path,
     assert find_cases(tmp_path / "root") == [study]
     out = tmp_path / "out"
     assert (
-        main(["predict", str(tmp_path / "root"), "-o", str(out), "--model", str(model), "--device", "cpu"])
+        main(
+            [
+                "predict",
+                str(tmp_path / "root"),
+                "-o",
+                str(out),
+                "--model",
+                str(model),
+                "--device",
+                "cpu",
+                "--brats-like",
+            ]
+        )
         == 0
     )
     assert len(list(out.glob("*_pred.nii.gz"))) == 1
@@ -150,7 +188,7 @@ def test_predict_takes_dicom_roles(tmp_path: Path, model: Path, capsys) -> None:
     study = tmp_path / "flat"
     for number, text in enumerate(["AX T1 SE", "MYSTERY", "AX T2 FSE", "AX T2 FLAIR"], start=1):
         write_dicom_series(study, text, slices=6, series_number=number)
-    args = ["predict", str(study), "--model", str(model), "--device", "cpu"]
+    args = ["predict", str(study), "--model", str(model), "--device", "cpu", "--brats-like"]
     assert main([*args, "-o", str(tmp_path / "a")]) == 2
     assert "2 series look like t2" in _error_line(capsys)  # MYSTERY is taken for a T2
     roles = ["--dicom-role", "t1ce=2", "--dicom-role", "t2=AX T2 FSE"]
@@ -190,7 +228,7 @@ def test_no_cases_found_names_the_missing_sequence(tmp_path: Path, model: Path, 
     root = tmp_path / "cases"
     write_brats_case(root / "Case_001", SHAPE)
     (root / "Case_001" / "Case_001_flair.nii.gz").unlink()
-    assert main(["predict", str(root), "-o", str(tmp_path / "o"), "--model", str(model)]) == 2
+    assert main(["predict", str(root), "-o", str(tmp_path / "o"), "--model", str(model), "--brats-like"]) == 2
     line = _error_line(capsys)
     assert "Case_001: no complete case found: this folder lacks the flair sequence(s)" in line
 
