@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from segmentation_core.atomic import write_json
 from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.training.progress import DoneEvent, EpochEvent, ErrorEvent, TrainingEvent
 
@@ -75,7 +76,7 @@ class RetrainRequest:
             "extra_args": list(self.extra_args),
             "status": status,
         }
-        (self.out_dir / RUN_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
+        write_json(self.out_dir / RUN_RECORD, record)  # atomic: a killed viewer never leaves half a record
 
 
 def new_run_dir(runs_dir: Path) -> Path:

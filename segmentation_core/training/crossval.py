@@ -164,6 +164,7 @@ class CrossValidation:
         for case_id in todo:
             case = load_case(self.data / case_id)
             prediction = run_prediction(predictor, case, want_probabilities=True)
+            assert prediction.probabilities is not None, "asked for with want_probabilities"
             probabilities = np.round(prediction.probabilities.astype(np.float32) * 255).astype(np.uint8)
             write_npz(folder / "cv" / f"{case_id}.npz", probabilities=probabilities)
             timing["predict_s"][case_id] = round(prediction.seconds, 2)
@@ -212,7 +213,7 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def write_npz(path: Path, **arrays: np.ndarray) -> None:
-    _atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix=".npz")
+    _atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix=".npz")  # type: ignore[arg-type]
 
 
 def _atomic(path: Path, write, suffix: str = ".tmp") -> None:  # noqa: ANN001 (callable taking a Path)

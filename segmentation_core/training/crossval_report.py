@@ -67,6 +67,8 @@ def score(cv: CrossValidation) -> dict[str, Any]:
         remove_small_core_components(labels, base.min_core_component_mm3 / voxel_mm3)
         cases.append(case_id)
         cleaned.append(labels)
+        if case.labels is None:
+            raise ValueError(f"{cv.data / case_id}: no reference labels (_seg) to score against")
         references.append(np.asarray(case.labels.array))
     if not cases:
         return {"cases": {}, "postprocessing": None, "et_threshold_scores": {}}
