@@ -42,6 +42,7 @@ from app.jobs.retrain import (
 )
 from app.jobs.runner import JobHandle, ProcessHandle, start_job, start_process
 from app.qt.training_plot import TrainingPlot
+from app.session.text import plural
 from app.state.job import format_duration
 from segmentation_core.labels import REGION_NAMES
 from segmentation_core.registry import (
@@ -450,4 +451,4 @@ def version_metrics_text(registry: ModelRegistry, number: int) -> str:
         for r in REGION_NAMES
     ]
     n = len(version.evaluation.get("cases", {}))
-    return f"Version {number} on the validation set ({n} cases): " + "; ".join(cells)
+    return f"Version {number} on the validation set ({plural(n, 'case')}): " + "; ".join(cells)

@@ -31,7 +31,6 @@ from segmentation_core.training.progress import ProgressReporter
 
 logger = logging.getLogger(__name__)
 
-REGIONS = ("WT", "TC", "ET")
 #: This project's final validation cases (../shared/data/real/README.md): never in any fold.
 PROJECT_VALIDATION_CASES = ("Brats18_2013_20_1", "Brats18_CBICA_AME_1", "Brats18_TCIA10_628_1")
 

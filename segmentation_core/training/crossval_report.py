@@ -19,8 +19,9 @@ from segmentation_core.inference.postprocess import (
 )
 from segmentation_core.io import load_case
 from segmentation_core.labels import ET
+from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.metrics.overlap import dice
-from segmentation_core.training.crossval import REGIONS, CrossValidation, write_json
+from segmentation_core.training.crossval import CrossValidation, write_json
 
 #: Candidate ET thresholds (mm^3) for "relabel all ET as NCR when there is less than this".
 ET_THRESHOLDS_MM3 = (0.0, 50.0, 100.0, 200.0, 300.0, 500.0, 750.0, 1000.0)

@@ -125,7 +125,7 @@ def test_choose_validation_folder(dialog, registry, tmp_path) -> None:
     write_brats_case(tmp_path / "val" / "V1", shape=(8, 8, 8), case_id="V1")
     dialog.set_validation_folder(tmp_path / "val")
     assert registry.validation_cases() == [tmp_path / "val" / "V1"]
-    assert dialog.validation_label.text() == "Validation set: 1 cases (V1)"
+    assert dialog.validation_label.text() == "Validation set: 1 case (V1)"
     assert table(dialog)[1][6] == "–"  # old evaluations dropped
     dialog.set_validation_folder(tmp_path / "empty")
     assert "is not a folder" in dialog.message_label.text()
