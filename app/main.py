@@ -54,7 +54,7 @@ def run_headless(cli_args: list[str]) -> int:
     bundled model into ./brats-output.
     """
     import resources
-    from segmentation_core.cli import main as cli_main
+    from app.headless import main as cli_main
 
     if not cli_args:
         cli_args = ["predict", str(resources.sample_case_dir()), "-o", DEFAULT_HEADLESS_OUTPUT]

@@ -76,7 +76,7 @@ class RetrainRequest:
             "extra_args": list(self.extra_args),
             "status": status,
         }
-        write_json(self.out_dir / RUN_RECORD, record)  # atomic: a killed viewer never leaves half a record
+        write_json(self.out_dir / RUN_RECORD, record)  # atomic: a reader never sees half a record
 
 
 def new_run_dir(runs_dir: Path) -> Path:

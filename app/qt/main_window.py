@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox
 from app.qt.about import show_about
 from app.qt.actions import build_actions
 from app.qt.case_opener import CaseOpener, local_paths
+from app.qt.case_warnings import install_case_warnings
 from app.qt.cursor_readout import CursorReadout
 from app.qt.display_panel import DisplayPanel
 from app.qt.edit_tools import ToolPanel
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         for view in self.slice_views.values():  # Enter closes a polygon only in the slice views
             view.addAction(self.actions["close_polygon"])
         self._follow_state()
+        self.case_warnings = install_case_warnings(self, self.state)
         self.statusBar().addPermanentWidget(self.cursor_readout)
         self.statusBar().showMessage("No case open: File ▸ Open case folder… or File ▸ Open sample case")
 

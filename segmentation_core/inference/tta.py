@@ -37,3 +37,32 @@ def mirrored(
         return total / len(mirrors)
 
     return predict
+
+
+def mirrored_with_spread(
+    network: Callable[[torch.Tensor], torch.Tensor], mirrors: tuple[tuple[int, ...], ...]
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Like :func:`mirrored`, with the flips' disagreement appended: (B, 2K, ...) output.
+
+    Channels ``:K`` are the mean logits over the flips, channels ``K:`` the standard deviation of
+    the sigmoid probabilities over the flips (0: all flips agree; 0.5: they split between 0 and 1).
+    """
+
+    def predict(batch: torch.Tensor) -> torch.Tensor:
+        logits: torch.Tensor | None = None
+        first: torch.Tensor | None = None
+        second: torch.Tensor | None = None
+        for axes in mirrors:
+            out = network(torch.flip(batch, axes) if axes else batch)
+            out = (torch.flip(out, axes) if axes else out).float()
+            probability = torch.sigmoid(out)
+            if logits is None or first is None or second is None:
+                logits, first, second = out, probability, probability * probability
+            else:
+                logits, first, second = logits + out, first + probability, second + probability * probability
+        assert logits is not None and first is not None and second is not None, "the identity always runs"
+        count = len(mirrors)
+        variance = (second / count - (first / count) ** 2).clamp_(min=0.0)
+        return torch.cat([logits / count, variance.sqrt_()], dim=1)
+
+    return predict

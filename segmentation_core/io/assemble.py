@@ -12,12 +12,18 @@ from pathlib import Path
 import numpy as np
 
 from segmentation_core.io.errors import CaseLoadError
-from segmentation_core.io.geometry import overlap_fraction, resample_to
+from segmentation_core.io.geometry import (
+    alignment_tolerance_mm,
+    misalignment_mm,
+    overlap_fraction,
+    resample_to,
+)
 from segmentation_core.io.label_io import labels_to_internal
 from segmentation_core.io.nifti import RawImage
 from segmentation_core.io.orientation import to_canonical
 from segmentation_core.io.safe_paths import safe_name
-from segmentation_core.io.validation import check_3d, check_finite
+from segmentation_core.io.sanity import intensity_warnings
+from segmentation_core.io.validation import check_3d, check_finite, check_size, check_voxel_type
 from segmentation_core.types import SEQUENCES, Case, LabelMap, Volume
 
 log = logging.getLogger(__name__)
@@ -39,12 +45,16 @@ def assemble_case(
     warnings: list[str] = list(dict.fromkeys(n for raw in (*images.values(), seg) if raw for n in raw.notes))
     ref_raw = images[REFERENCE]
     ref_array = check_3d(ref_raw.array, ref_raw.path)
+    check_size(ref_array, ref_raw.path)
+    warnings.extend(_coarse_reference(images, ref_array.size))
     channels: dict[str, Volume] = {}
     for role in SEQUENCES:
         raw = images[role]
-        array = check_3d(raw.array, raw.path)
+        array = check_voxel_type(check_3d(raw.array, raw.path), raw.path)
         check_finite(array, raw.path)
-        canon, affine = to_canonical(array, raw.affine, dtype=np.float32)
+        with np.errstate(over="ignore"):  # overflow to inf is caught just below
+            canon, affine = to_canonical(array, raw.affine, dtype=np.float32)
+        check_finite(canon, raw.path, cast=True)  # a float64 1e39 becomes inf as float32
         volume = Volume(canon, affine, raw.path)
         if role != REFERENCE:
             volume = _onto_reference(volume, channels[REFERENCE], role, warnings, nearest=False)
@@ -57,9 +67,7 @@ def assemble_case(
             Volume(internal, affine, seg.path), channels[REFERENCE], "seg", warnings, nearest=True
         )
         labels = LabelMap(volume, name)
-    for message in warnings:
-        log.warning("%s: %s", case_id, message)
-    return Case(
+    case = Case(
         channels=channels,
         reference=REFERENCE,
         labels=labels,
@@ -70,6 +78,21 @@ def assemble_case(
         source_files=files,
         source_format=fmt,
     )
+    case.warnings.extend(intensity_warnings(case))
+    for message in case.warnings:
+        log.warning("%s: %s", case_id, message)
+    return case
+
+
+def _coarse_reference(images: dict[str, RawImage], reference_voxels: int) -> list[str]:
+    """A warning when another sequence has far more voxels than the reference (detail is lost)."""
+    finer = [r for r, raw in images.items() if r != REFERENCE and raw.array.size > 8 * reference_voxels]
+    if not finer:
+        return []
+    return [
+        f"the {REFERENCE} grid ({reference_voxels} voxels) is much coarser than {', '.join(finer)}; "
+        f"they were resampled down onto it and lost detail"
+    ]
 
 
 def _onto_reference(
@@ -84,6 +107,13 @@ def _onto_reference(
             f"the {role} volume does not overlap the {REFERENCE} volume in space (grids "
             f"{volume.shape} @ {volume.orientation} and {reference.shape} @ {reference.orientation})",
             "check that all files belong to the same patient and study, or co-register them first",
+        )
+    offset = misalignment_mm(volume, reference)
+    if offset > alignment_tolerance_mm(volume, reference):
+        warnings.append(
+            f"POSSIBLY MISALIGNED: the {role} image ({path.name if path else role}) does not line up with "
+            f"the {REFERENCE} image — the head lies {offset:.1f} mm apart in the two; check the alignment "
+            f"before trusting a segmentation, or co-register the sequences first"
         )
     warnings.append(
         f"{role} ({path.name if path else role}) was resampled onto the {REFERENCE} grid "

@@ -17,6 +17,7 @@ from segmentation_core.models.spec import (
     WEIGHTS,
     BundleError,
     ModelSpec,
+    checked_weights_name,
 )
 from segmentation_core.models.unet import UNet3D
 
@@ -42,15 +43,21 @@ class ModelBundle(ModelSpec):
 
     def load_network(self, map_location: str | torch.device = "cpu") -> UNet3D:
         """The network with its trained weights, in eval mode (float32)."""
-        if self.folder is None:
-            raise BundleError(f"bundle {self.name!r} has no folder to load weights from")
-        path = self.folder / self.weights
+        path = self.weights_path()
         if not path.is_file():
             raise BundleError(f"{path}: weights file missing; the bundle is incomplete")
         try:
             state = torch.load(path, map_location=map_location, weights_only=True)
         except Exception as exc:  # torch raises many types for a corrupt file
             raise BundleError(f"{path}: cannot read weights ({exc})") from exc
+        if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+            raise BundleError(f"{path}: not a weights file (expected a dictionary of tensors)")
+        damaged = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+        if damaged:
+            raise BundleError(
+                f"{path}: {len(damaged)} weight tensor(s) hold NaN or infinite values (e.g. {damaged[0]}); "
+                "the model is damaged — re-export or retrain it"
+            )
         network = self.build_network()
         try:
             network.load_state_dict({k: v.float() for k, v in state.items()})
@@ -63,6 +70,7 @@ class ModelBundle(ModelSpec):
     def save(self, folder: str | Path, state_dict: dict[str, torch.Tensor] | None = None) -> Path:
         """Write model.json (and fp16 weights when given) into ``folder``, atomically per file."""
         folder = Path(folder)
+        checked_weights_name(self.weights, folder / MODEL_JSON)
         folder.mkdir(parents=True, exist_ok=True)
         if state_dict is not None:
             half = {

@@ -130,7 +130,14 @@ class Trainer:
             channels=channels,
             patch_size=patch,
             spacing=spacing,
+            postprocessing=self._postprocessing(),
         )
+
+    def _postprocessing(self) -> dict[str, Any]:
+        """The clean-up for the output bundle: the configured one, else the fine-tuned bundle's."""
+        if self.config.postprocessing is not None:
+            return dict(self.config.postprocessing)
+        return dict(self.base.postprocessing) if self.base is not None else {}
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         c = self.config

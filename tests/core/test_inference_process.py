@@ -53,6 +53,8 @@ def test_child_labels_equal_in_process_labels_and_the_shared_memory_is_freed(tmp
     assert prediction.labels.dtype == np.uint8 and prediction.labels.shape == (32, 32, 32)
     assert np.array_equal(prediction.labels, expected.labels)
     assert (prediction.device, prediction.model_version, prediction.probabilities) == ("cpu", "1", None)
+    assert prediction.regions.box == expected.regions.box  # the kept probabilities come back too
+    assert np.array_equal(prediction.regions.probabilities, expected.regions.probabilities)
     from segmentation_core.inference_process import shared_memory_has_room
 
     if shared_memory_has_room(4 * case.channels["t1"].array.nbytes):
