@@ -35,7 +35,9 @@ from app.jobs.models import ActivateRequest, EvaluateRequest, RegisterRequest
 from app.jobs.retrain import (
     RetrainRequest,
     TrainingHistory,
+    find_run_bundle,
     held_out_names,
+    list_cases,
     new_run_dir,
     read_held_out,
     resumable_run,
@@ -59,26 +61,6 @@ log = logging.getLogger(__name__)
 #: After Cancel the child gets this long to exit on SIGTERM before it is killed.
 KILL_AFTER_MS = 3000
 LOG_LINES = 400
-
-
-def find_run_bundle(out_dir: Path, history: TrainingHistory) -> Path:
-    """The bundle a finished run wrote: the one it reported, else ``out_dir`` or ``out_dir/bundle``."""
-    candidates = [Path(history.bundle)] if history.bundle else []
-    candidates += [out_dir, out_dir / "bundle"]
-    for candidate in candidates:
-        if (candidate / "model.json").is_file():
-            return candidate
-    raise RegistryError(f"{out_dir}: the training run finished but wrote no model bundle (no model.json)")
-
-
-def list_cases(folder: Path) -> list[Path]:
-    """Cases under ``folder`` that the core I/O recognises (empty when none or missing)."""
-    from segmentation_core.io import CaseLoadError, find_cases
-
-    try:
-        return find_cases(folder)
-    except CaseLoadError:
-        return []
 
 
 class RetrainDialog(QDialog):
