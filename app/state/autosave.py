@@ -64,7 +64,7 @@ class Recovery:
         """The saved label map (uint8 internal labels), checked against the recorded shape."""
         try:
             with open(self.path, "rb") as handle, np.load(handle, allow_pickle=False) as data:
-                labels = data["labels"]
+                labels = data["labels"]  # our own handle: np.load leaks it when the archive is damaged
         except Exception as exc:  # BadZipFile, EOFError, zlib.error, KeyError...: a damaged file
             raise ValueError(
                 f"recovery file {self.path} cannot be read ({_reason(exc)}); discard it"
@@ -85,7 +85,7 @@ def _reason(exc: BaseException) -> str:
 def read_recovery(path: Path) -> Recovery:
     """The description of one recovery file; ValueError when it is not a readable recovery file."""
     try:
-        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:  # closed on errors too
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
         shape = tuple(int(n) for n in meta["shape"])
         if len(shape) != 3:
