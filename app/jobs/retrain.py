@@ -15,6 +15,7 @@ from pathlib import Path
 
 from segmentation_core.atomic import write_json
 from segmentation_core.labels import REGION_NAMES as REGIONS
+from segmentation_core.registry.errors import RegistryError
 from segmentation_core.training.progress import DoneEvent, EpochEvent, ErrorEvent, TrainingEvent
 
 RUN_RECORD = "retrain-run.json"
@@ -77,6 +78,26 @@ class RetrainRequest:
             "status": status,
         }
         write_json(self.out_dir / RUN_RECORD, record)  # atomic: a reader never sees half a record
+
+
+def find_run_bundle(out_dir: Path, history: TrainingHistory) -> Path:
+    """The bundle a finished run wrote: the one it reported, else ``out_dir`` or ``out_dir/bundle``."""
+    candidates = [Path(history.bundle)] if history.bundle else []
+    candidates += [out_dir, out_dir / "bundle"]
+    for candidate in candidates:
+        if (candidate / "model.json").is_file():
+            return candidate
+    raise RegistryError(f"{out_dir}: the training run finished but wrote no model bundle (no model.json)")
+
+
+def list_cases(folder: Path) -> list[Path]:
+    """Cases under ``folder`` that the core I/O recognises (empty when none or missing)."""
+    from segmentation_core.io import CaseLoadError, find_cases
+
+    try:
+        return find_cases(folder)
+    except CaseLoadError:
+        return []
 
 
 def new_run_dir(runs_dir: Path) -> Path:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from app.state.display_settings import OverlaySettings, WindowLevel
-from segmentation_core.labels import ED, ET, NCR, REGIONS
+from segmentation_core.labels import ED, ET, NCR, REGION_NAMES, REGIONS
 
 _LABELS = (NCR, ED, ET)
-_REGION_ORDER = ("WT", "TC", "ET")  # outermost first, so inner regions are drawn on top
+_REGION_ORDER = REGION_NAMES  # WT, TC, ET: outermost first, so inner regions are drawn on top
 
 
 def window_to_grey(plane: np.ndarray, window: WindowLevel) -> np.ndarray:

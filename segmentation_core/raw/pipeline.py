@@ -193,7 +193,7 @@ def _model_ready(
     """One sequence on the model grid: resampled through its transform, skull removed, z-scored in the brain."""
     array = resample(study.images[name], grid, transform.matrix)
     inside = mask & (array != 0)
-    coverage = np.count_nonzero(inside) / max(1, np.count_nonzero(mask))
+    coverage = int(np.count_nonzero(inside)) / max(1, int(np.count_nonzero(mask)))
     if coverage < MIN_COVERAGE:
         warnings.append(
             f"{name} covers only {coverage:.0%} of the brain: the AI sees nothing of {name} elsewhere"

@@ -219,7 +219,8 @@ class ModelRegistry:
             return False
         created = dt.datetime.fromtimestamp(folder.stat().st_mtime, dt.UTC).isoformat(timespec="seconds")
         card = _read_card(folder)
-        training = card.get("training") if isinstance(card.get("training"), dict) else {}
+        found = card.get("training")
+        training: dict[str, Any] = found if isinstance(found, dict) else {}
         state["versions"][str(number)] = {
             "created": created,
             "source": "recovered",

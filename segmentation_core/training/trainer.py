@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 
 from segmentation_core.inference.device import resolve_device
 from segmentation_core.io import find_cases
+from segmentation_core.labels import REGION_NAMES
 from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.training import distributed
 from segmentation_core.training.batches import BatchDataset
@@ -241,7 +242,7 @@ class Trainer:
         if self.rank == 0:
             if c.val_every and (epoch % c.val_every == 0 or self.iteration == self.total_iterations):
                 record["val"] = self.validate()
-                mean_dice = float(np.mean([record["val"]["mean"][r]["dice"] for r in ("WT", "TC", "ET")]))
+                mean_dice = float(np.mean([record["val"]["mean"][r]["dice"] for r in REGION_NAMES]))
                 if self.best is None or mean_dice > self.best["mean_dice"]:
                     self.best = {"mean_dice": mean_dice, "epoch": epoch, "metrics": record["val"]}
                     self._write_bundle(self.out / "best", record["val"])

@@ -114,7 +114,7 @@ def test_fixed_validation_cases_in_the_data_stay_out_of_training(qtbot, setup) -
         f"{r} Dice {v2.mean_metric(r, 'dice'):.3f} / HD95 {v2.mean_metric(r, 'hd95'):.1f} mm"
         for r in ("WT", "TC", "ET")
     )
-    assert dialog.result_label.text() == f"Version 2 on the validation set (1 cases): {cells}"
+    assert dialog.result_label.text() == f"Version 2 on the validation set (1 case): {cells}"
     assert registry.version(1).evaluation["cases"].keys() == {"P2"}
     assert not dialog.activate_button.isHidden() and dialog.activate_button.text() == "Activate v2"
     dialog.activate_new_version()  # a job: the bundle check loads torch off the GUI thread

@@ -231,3 +231,21 @@ def test_real_cli_is_reachable() -> None:
     assert result.returncode == 0, result.stderr
     for flag in ("--init", "--data", "--out", "--epochs", "--device", "--json-progress", "--resume"):
         assert flag in result.stdout
+
+
+def test_find_run_bundle_prefers_the_reported_folder(tmp_path: Path) -> None:
+    from app.jobs.retrain import find_run_bundle
+    from segmentation_core.registry import RegistryError
+
+    out = tmp_path / "run"
+    (out / "bundle").mkdir(parents=True)
+    with pytest.raises(RegistryError, match="wrote no model bundle"):
+        find_run_bundle(out, TrainingHistory())
+    (out / "bundle" / "model.json").write_text("{}")
+    assert find_run_bundle(out, TrainingHistory()) == out / "bundle"
+    (out / "model.json").write_text("{}")
+    assert find_run_bundle(out, TrainingHistory()) == out
+    reported = tmp_path / "elsewhere"
+    reported.mkdir()
+    (reported / "model.json").write_text("{}")
+    assert find_run_bundle(out, TrainingHistory(bundle=str(reported))) == reported
