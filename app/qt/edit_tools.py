@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.qt.tool_preview import preview_for
 from app.state.viewer_state import ViewerState
 from app.tools import (
     BrushTool,
@@ -96,6 +97,8 @@ class EditController(QObject):
         self.tool = self._make_tool(key)
         for plane, view in self.views.items():
             view.tool_handler = None if self.tool is None else self._handler(plane)
+            view.tool_preview = preview_for(self.tool, self.settings)
+            view.update()
             view.setCursor(Qt.CursorShape.ArrowCursor if self.tool is None else Qt.CursorShape.CrossCursor)
 
     def _make_tool(self, key: str) -> Tool | None:
@@ -121,7 +124,10 @@ class EditController(QObject):
     def finish_polygon(self) -> int:
         """Close and fill the polygon being drawn (Enter); returns voxels changed."""
         if isinstance(self.tool, PolygonTool) and self.tool.vertices:
-            return self.tool.finish()
+            changed = self.tool.finish()
+            for view in self.views.values():
+                view.update()  # the outline being drawn is gone
+            return changed
         return 0
 
     def _on_case(self, _case: object) -> None:
