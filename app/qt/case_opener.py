@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QWid
 import resources
 from app.jobs.load_case import LoadCaseRequest, run_load_case
 from app.jobs.runner import JobHandle, start_job
+from app.qt.gui_wording import for_the_gui
 from app.qt.job_dialog import JobProgressDialog
 from app.state.job import JobState
 from app.state.viewer_state import ViewerState
@@ -31,7 +32,9 @@ IMAGE_FILTER = "Images (*.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd);;All files (*)
 
 def show_load_error(parent: QWidget, exc: BaseException) -> None:
     """The dialog for a case that could not be opened (tests replace it)."""
-    QMessageBox.critical(parent, "Could not open the case", f"{exc}\n\nThe case that was open stays open.")
+    QMessageBox.critical(
+        parent, "Could not open the case", f"{for_the_gui(str(exc))}\n\nThe case that was open stays open."
+    )
 
 
 def local_paths(urls: list[QUrl]) -> list[Path]:

@@ -30,15 +30,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.jobs.devices import device_problems
 from app.jobs.retrain import (
     RetrainRequest,
     TrainingHistory,
+    fine_tuned_name,
     held_out_names,
     new_run_dir,
     parse_progress_line,
     read_held_out,
     resumable_run,
+    too_few_cases,
+    training_case_count,
 )
+from app.qt.gui_wording import for_the_gui
 from app.qt.training_plot import TrainingPlot
 from app.state.job import format_duration
 from segmentation_core.registry import ModelRegistry, RegistryError, runs_dir, training_library_dir
@@ -98,7 +103,6 @@ class RetrainDialog(QDialog):
         self.new_version: int | None = None
         self._cancelled = False
         self._buffer = b""
-        self._data_size = 0
         self._started = time.monotonic()
         self._worker = None
         self._build()
@@ -122,7 +126,12 @@ class RetrainDialog(QDialog):
         self.epochs_spin.setRange(1, 1000)
         self.epochs_spin.setValue(20)
         self.device_combo = QComboBox(self)
-        self.device_combo.addItems(["auto", "cpu", "cuda"])
+        for key, problem in device_problems().items():
+            if key == "mps" and problem:
+                continue
+            self.device_combo.addItem(key if problem is None else f"{key} — {problem}", key)
+            if problem:  # shown, greyed out, with the reason
+                self.device_combo.model().item(self.device_combo.count() - 1).setEnabled(False)
         form = QFormLayout()
         form.addRow("Training data:", data_row)
         form.addRow("Base model:", self.base_combo)
@@ -188,23 +197,28 @@ class RetrainDialog(QDialog):
         data = Path(self.data_edit.text()).expanduser()
         cases = list_cases(data)
         held_out = held_out_names(cases, self.registry.validation_cases())
-        self._data_size = len(cases) - len(held_out)
         if not cases:
             self.status_label.setText(
                 f"{data}: no cases with labels found. Use File ▸ Export with “add to my training set”, "
                 "or choose a folder of cases (one folder per case, BraTS file names, with *_seg)."
             )
             return
+        problem = too_few_cases(cases, data)
+        if problem:
+            self.status_label.setText(problem)
+            return
         base = int(self.base_combo.currentData())
+        init_bundle = self.registry.bundle_path(base)
         request = RetrainRequest(
             data_dir=data,
-            init_bundle=self.registry.bundle_path(base),
+            init_bundle=init_bundle,
             out_dir=new_run_dir(self.runs),
             epochs=self.epochs_spin.value(),
-            device=self.device_combo.currentText(),
+            device=str(self.device_combo.currentData()),
             base_version=base,
             val_cases=held_out,
             extra_args=self._extra_args,
+            name=fine_tuned_name(init_bundle),
         )
         self._launch(request)
 
@@ -214,7 +228,6 @@ class RetrainDialog(QDialog):
         if request is None:
             self.status_label.setText("No cancelled run with a checkpoint to resume.")
             return
-        self._data_size = len(list_cases(request.data_dir)) - len(request.val_cases)
         self._launch(request)
 
     def _launch(self, request: RetrainRequest) -> None:
@@ -288,6 +301,8 @@ class RetrainDialog(QDialog):
     def _status_text(self) -> str:
         h = self.history
         parts = [f"epoch {h.epoch}/{h.epochs}" if h.epochs else f"epoch {h.epoch}"]
+        if h.iterations:
+            parts.append(f"step {h.iteration}/{h.iterations}")
         if h.loss:
             parts.append(f"loss {h.loss[-1][1]:.4f}")
         dice = [f"{r} {h.dice[r][-1][1]:.3f}" for r in h.dice if h.dice[r]]
@@ -345,7 +360,7 @@ class RetrainDialog(QDialog):
             request.write_record("failed")
             self._set_running(False)
             reason = self.history.error or f"exit code {exit_code}; see the log below"
-            self.status_label.setText(f"Training failed: {reason}. No model version was added.")
+            self.status_label.setText(f"Training failed: {for_the_gui(reason)}. No model version was added.")
             self._end("failed")
         else:
             self._register(request)
@@ -353,11 +368,12 @@ class RetrainDialog(QDialog):
     def _register(self, request: RetrainRequest) -> None:
         try:
             bundle = find_run_bundle(request.out_dir, self.history)
+            held_out = read_held_out(bundle)
             version = self.registry.register(
                 bundle,
                 base_version=request.base_version,
-                data_size=self._data_size or None,
-                validation_cases=read_held_out(bundle),
+                data_size=training_case_count(list_cases(request.data_dir), held_out) or None,
+                validation_cases=held_out,
             )
         except (RegistryError, OSError) as exc:
             request.write_record("failed")
@@ -406,7 +422,7 @@ class RetrainDialog(QDialog):
         if not self.registry.validation_cases():
             return
         self.result_label.setText(self.result_label.text() + "\nEvaluating on the validation set…")
-        device = self.device_combo.currentText()
+        device = str(self.device_combo.currentData())
         self._worker = create_worker(evaluate_missing, self.registry, device=device)
         self._worker.returned.connect(self._evaluation_done)
         self._worker.errored.connect(lambda exc: self.result_label.setText(f"Evaluation failed: {exc}"))

@@ -10,8 +10,10 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
+from app.jobs.devices import device_problems
 from app.jobs.runner import JobHandle, start_job
-from app.jobs.segment import SegmentRequest
+from app.jobs.segment import SegmentRequest, warm_up_ai_process
+from app.qt.gui_wording import for_the_gui
 from app.qt.job_dialog import JobProgressDialog
 from app.state.edit_stats import EditTracker
 from app.state.job import JobState
@@ -56,11 +58,16 @@ class SegmentController(QObject):
         self.tracker: EditTracker | None = None
         self.last_ai_top: object = None
         self.last_model_version: str | None = None
+        self._warmed_up = False
+        #: Device key -> None when usable here, else why not (absent devices are greyed out in the menu).
+        self.device_problems = device_problems()
         state.case_changed.connect(self._on_case)
 
     @property
     def device(self) -> str:
-        return str(self.settings.value("segment/device", "auto"))
+        """The chosen device; a saved choice that is not present on this computer counts as automatic."""
+        saved = str(self.settings.value("segment/device", "auto"))
+        return saved if saved in self.device_problems and self.device_problems[saved] is None else "auto"
 
     @property
     def tta(self) -> bool:
@@ -73,6 +80,9 @@ class SegmentController(QObject):
         self.last_ai_top = None
         self.last_model_version = None
         self.tracker_changed.emit(self.tracker)
+        if self.state.case is not None and not self._warmed_up:
+            self._warmed_up = True
+            warm_up_ai_process()  # the first run then starts at once
 
     def has_user_labels(self) -> bool:
         """True when the labels hold anything that is not the last AI result (edits or a loaded _seg)."""
@@ -139,7 +149,7 @@ class SegmentController(QObject):
         )
 
     def _failed(self, exc: BaseException) -> None:
-        QMessageBox.critical(self.window, "AI segmentation failed", str(exc))
+        QMessageBox.critical(self.window, "AI segmentation failed", for_the_gui(str(exc)))
 
     def _cancelled(self) -> None:
         self.window.statusBar().showMessage("AI segmentation cancelled; the labels are unchanged", 5000)
@@ -168,7 +178,9 @@ def install_segment_menu(
     device_menu = menu.addMenu("&Device")
     group = QActionGroup(window)
     for key, text in DEVICES:
-        action = QAction(text, window, checkable=True)
+        problem = controller.device_problems.get(key)
+        action = QAction(text if problem is None else f"{text} — {problem}", window, checkable=True)
+        action.setEnabled(problem is None)
         action.setChecked(controller.device == key)
         action.triggered.connect(
             lambda _checked=False, k=key: controller.settings.setValue("segment/device", k)
