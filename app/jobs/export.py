@@ -23,7 +23,11 @@ class ExportResult:
 
 @dataclass(frozen=True, eq=False)
 class ExportRequest:
-    """Export ``labels`` (internal scheme, a copy taken on the GUI thread) of ``case`` to ``path``."""
+    """Export ``labels`` (internal scheme, a copy taken on the GUI thread) of ``case`` to ``path``.
+
+    The label map, its sidecar and the DICOM-SEG are committed together; files the case was read
+    from are never written over, other existing files only with ``overwrite`` (the user said yes).
+    """
 
     case: Case
     labels: np.ndarray
@@ -33,16 +37,17 @@ class ExportRequest:
     extra: dict[str, Any] = field(default_factory=dict)
     dicom_seg: bool = False
     add_to_library: bool = False
+    overwrite: bool = False
 
     @property
     def steps(self) -> int:
-        return 1 + int(self.dicom_seg) + int(self.add_to_library)
+        return 1 + int(self.add_to_library)
 
     def run(self, cancel: CancelToken) -> Generator[Progress, None, ExportResult]:
-        from segmentation_core.io import write_dicom_seg, write_label_map  # slow imports, in the worker
+        from segmentation_core.io.export import dicom_seg_path, write_label_map  # slow imports, in the worker
 
-        done = 0
-        yield Progress(done, self.steps, f"writing {self.path.name}")
+        dicom_path = dicom_seg_path(self.path) if self.dicom_seg else None
+        yield Progress(0, self.steps, f"writing {self.path.name}")
         nifti = write_label_map(
             self.labels,
             self.case,
@@ -50,22 +55,15 @@ class ExportRequest:
             scheme=self.scheme,
             model_version=self.model_version,
             extra=self.extra,
+            dicom_seg=dicom_path,
+            overwrite=self.overwrite,
         )
-        done += 1
-        dicom_path = None
-        if self.dicom_seg:
-            cancel.raise_if_cancelled()
-            dicom_path = self.path.with_name(self.path.name.split(".nii")[0] + ".dcm")
-            yield Progress(done, self.steps, f"writing {dicom_path.name}")
-            write_dicom_seg(self.labels, self.case, dicom_path, model_version=self.model_version)
-            done += 1
         library_case = None
         if self.add_to_library:
             cancel.raise_if_cancelled()
             from segmentation_core.registry import add_to_training_library
 
-            yield Progress(done, self.steps, "adding the case to your training set")
+            yield Progress(1, self.steps, "adding the case to your training set")
             library_case = add_to_training_library(self.case, self.labels, model_version=self.model_version)
-            done += 1
-        yield Progress(done, self.steps, "done")
+        yield Progress(self.steps, self.steps, "done")
         return ExportResult(nifti, dicom_path, library_case)

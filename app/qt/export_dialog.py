@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -13,20 +14,37 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QWidget,
 )
 
 from segmentation_core.labels import SCHEMES
+from segmentation_core.types import Case
 
 EXPORT_SCHEMES = ("brats", "brats2023", "msd")
 
 
 class ExportDialog(QDialog):
-    """Collects the export options; ``path``, ``scheme``, ``dicom_seg`` and ``add_to_library`` read them."""
+    """Collects the export options; ``path``, ``scheme``, ``dicom_seg``, ``add_to_library`` read them.
 
-    def __init__(self, default_path: Path, dicom_available: bool, parent: QWidget | None = None) -> None:
+    Save refuses a name that would write over a file ``case`` was read from, and asks before
+    replacing any other existing file (``overwrite`` is then True).
+    """
+
+    def __init__(
+        self,
+        default_path: Path,
+        dicom_available: bool,
+        parent: QWidget | None = None,
+        case: Case | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.case = case
+        self.overwrite = False
+        #: yes/no question and notice boxes (tests replace them; modal boxes would block)
+        self.ask: Callable[[str, str], bool] = self._ask_box
+        self.tell: Callable[[str, str], None] = self._tell_box
         self.setWindowTitle("Export segmentation")
         self.setMinimumWidth(560)
         self.path_edit = QLineEdit(str(default_path), self)
@@ -61,6 +79,38 @@ class ExportDialog(QDialog):
         )
         if path:
             self.path_edit.setText(path)
+
+    def accept(self) -> None:
+        """Check the names (source files: refuse; existing files: ask) before closing with Save."""
+        from segmentation_core.io.export import conflicts, export_targets
+
+        targets = export_targets(self.path, dicom_seg=self.dicom_seg)
+        protected, existing = conflicts(self.case, targets) if self.case is not None else ([], [])
+        if protected:
+            names = "\n".join(str(p) for p in protected)
+            self.tell(
+                "Export segmentation",
+                f"This would write over a file the open case was read from:\n{names}\n\n"
+                "The case's own images are never overwritten; choose another name.",
+            )
+            return
+        existing = existing if self.case is not None else [t for t in targets if t.exists()]
+        if existing:
+            names = "\n".join(str(p) for p in existing)
+            if not self.ask(
+                "Replace existing files?", f"These files exist already:\n{names}\n\nReplace them?"
+            ):
+                return
+        self.overwrite = bool(existing)
+        super().accept()
+
+    def _ask_box(self, title: str, text: str) -> bool:
+        buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+        answer = QMessageBox.warning(self, title, text, buttons, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _tell_box(self, title: str, text: str) -> None:
+        QMessageBox.warning(self, title, text)
 
     @property
     def path(self) -> Path:

@@ -21,7 +21,7 @@ from app.qt.edit_tools import EditController, ToolPanel, install_edit_menu
 from app.qt.export_dialog import ExportDialog
 from app.qt.segment_controller import SegmentController, install_segment_menu
 from app.qt.volumes_panel import VolumesPanel
-from app.state.autosave import Autosaver, find_recoveries, recovery_for
+from app.state.autosave import Autosaver, recovery_for, scan_recoveries, set_aside
 from segmentation_core.types import Case
 
 logger = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class SegmentationUI(QObject):
         if case is None or self.state.labels is None:
             return
         sources = case_sources(case)
-        recovery = recovery_for(case.case_id, sources)
+        recovery = recovery_for(case.case_id, sources, on_problem=self.notify)
         self.autosaver = Autosaver(self.state.labels, case.case_id, sources)
         if recovery is not None and recovery.shape == case.shape:
             when = dt.datetime.fromtimestamp(recovery.saved_at).strftime("%Y-%m-%d %H:%M")
@@ -98,13 +98,23 @@ class SegmentationUI(QObject):
                 f"Unsaved labels of {case.case_id} from {when} ({recovery.edits} edits) were found.\n"
                 "Recover them? (No discards them.)",
             ):
-                self.state.labels.replace(recovery.load(), "Recovered unsaved labels")
+                try:
+                    self.state.labels.replace(recovery.load(), "Recovered unsaved labels")
+                except ValueError as exc:
+                    self.notify(set_aside(recovery.path, str(exc)))
             else:
                 recovery.discard()
 
+    def notify(self, message: str) -> None:
+        """A notice the user must see once (a status-bar message that stays until the next one)."""
+        self.window.statusBar().showMessage(message)
+
     def offer_recoveries_at_start(self) -> None:
         """After a crash: tell which cases have unsaved labels, and open the first to recover it."""
-        recoveries = [r for r in find_recoveries() if r.sources]
+        scan = scan_recoveries()
+        for message in scan.set_aside:
+            self.notify(message)
+        recoveries = [r for r in scan.recoveries if r.sources]
         if not recoveries:
             return
         names = ", ".join(r.case_id for r in recoveries)
@@ -128,8 +138,7 @@ class SegmentationUI(QObject):
         ):
             return False
         if self.autosaver is not None:
-            self.autosaver.save_now()
-            self.autosaver.wait()
+            self.autosaver.flush()
         return True
 
     def _ask_box(self, title: str, text: str) -> bool:
@@ -144,14 +153,18 @@ class SegmentationUI(QObject):
         settings = QSettings()
         folder = Path(str(settings.value("export/folder", Path.home())))
         dialog = ExportDialog(
-            folder / f"{case.case_id or 'case'}_seg.nii.gz", case.source_format == "dicom", self.window
+            folder / f"{case.case_id or 'case'}_seg.nii.gz", case.source_format == "dicom", self.window, case
         )
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return None
         settings.setValue("export/folder", str(dialog.path.parent))
-        return self.start_export(dialog.path, dialog.scheme, dialog.dicom_seg, dialog.add_to_library)
+        return self.start_export(
+            dialog.path, dialog.scheme, dialog.dicom_seg, dialog.add_to_library, overwrite=dialog.overwrite
+        )
 
-    def start_export(self, path: Path, scheme: str, dicom_seg: bool, add_to_library: bool) -> JobHandle:
+    def start_export(
+        self, path: Path, scheme: str, dicom_seg: bool, add_to_library: bool, *, overwrite: bool = False
+    ) -> JobHandle:
         """Export in a worker (a copy of the labels is taken now, so painting can go on)."""
         labels = self.state.labels
         tracker = self.segment.tracker
@@ -169,6 +182,7 @@ class SegmentationUI(QObject):
             extra=extra,
             dicom_seg=dicom_seg,
             add_to_library=add_to_library,
+            overwrite=overwrite,
         )
         top = labels.history.top
 

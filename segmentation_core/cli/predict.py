@@ -1,16 +1,19 @@
-"""``brats-seg predict INPUT -o OUT``: segment one case or a folder of cases with a model bundle."""
+"""``brats-seg predict INPUT -o OUT``: segment one case or a folder of cases with a model bundle.
+
+Every case of a batch is tried; failures are listed at the end and the exit status is 1 when any
+failed. Outputs are never written over the input files, and over other existing files only with
+``--overwrite``; each case's label map, sidecar and probabilities are committed together.
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
-
-import nibabel as nib
-import numpy as np
+from typing import Any, TextIO
 
 from segmentation_core.inference.device import DEVICE_CHOICES
 from segmentation_core.labels import SCHEMES
@@ -64,6 +67,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="brats",
         help="label values to write (default: %(default)s)",
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing output files, never the input files (default: off, refuse)",
+    )
+    parser.add_argument(
+        "--dicom-role",
+        action="append",
+        default=[],
+        metavar="SEQ=SERIES",
+        help="DICOM: use SERIES (SeriesInstanceUID, SeriesNumber or description) as SEQ (t1, t1ce, t2, flair); repeatable (default: identified from the tags)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -93,29 +108,20 @@ def case_inputs(path: Path) -> list[Path]:
 
 
 def output_path(output: Path, case: Case, single: bool) -> Path:
-    """``output`` itself for one case given a NIfTI name, else ``output/<case_id>_pred.nii.gz``."""
+    """``output`` itself for one case given a NIfTI name, else ``output/<case_id>_pred.nii.gz``.
+
+    The case id comes from file contents (e.g. a DICOM PatientID): it is made file-name safe and the
+    path is checked to lie inside ``output``.
+    """
+    from segmentation_core.io.safe_paths import inside, safe_name
+
     if output.name.lower().endswith(NIFTI_SUFFIXES):
         if not single:
             raise ValueError(f"{output}: several cases need an output folder, not a file name")
         output.parent.mkdir(parents=True, exist_ok=True)
         return output
     output.mkdir(parents=True, exist_ok=True)
-    return output / f"{case.case_id or 'case'}_pred.nii.gz"
-
-
-def write_probabilities(probabilities: np.ndarray, case: Case, labels_path: Path) -> Path:
-    """(3, X, Y, Z) probabilities on the case grid -> 4-D float32 NIfTI (X, Y, Z, 3) in the source layout."""
-    from segmentation_core.io import to_source_orientation
-
-    name = labels_path.name
-    stem = name[: -len(next(s for s in NIFTI_SUFFIXES if name.lower().endswith(s)))]
-    path = labels_path.with_name(f"{stem}_probabilities.nii.gz")
-    data = to_source_orientation(np.moveaxis(probabilities.astype(np.float32), 0, -1), case)
-    affine = case.source_affine if case.source_affine is not None else case.affine
-    image = nib.Nifti1Image(data, affine)
-    image.header.set_intent("vector", name="WT TC ET")
-    nib.save(image, path)
-    return path
+    return inside(output, output / f"{safe_name(case.case_id)}_pred.nii.gz")
 
 
 class ProgressBar:
@@ -142,12 +148,43 @@ class ProgressBar:
 
 
 def run(args: argparse.Namespace) -> int:
-    from segmentation_core.inference import Predictor, run_prediction
-    from segmentation_core.io import load_case, write_label_map
+    from segmentation_core.cli.info import parse_roles
     from segmentation_core.models.bundle import ModelBundle
 
+    roles = parse_roles(args.dicom_role)
     bundle = ModelBundle.load(args.model if args.model is not None else default_model())
-    predictor = Predictor(
+    inputs = case_inputs(args.input)
+    predictor = None
+    failed: list[tuple[str, str]] = []
+    for index, source in enumerate(inputs, start=1):
+        try:
+            if predictor is None:
+                predictor = make_predictor(bundle, args)
+            target, note = predict_case(predictor, bundle, source, args, roles, index, len(inputs))
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # one bad case never ends the batch; every failure is listed
+            if len(inputs) == 1 and isinstance(exc, (OSError, ValueError)):
+                raise
+            message = one_line(exc)
+            print(f"error: {message}", file=sys.stderr)
+            failed.append((display(Path(source.name)), message))
+            continue
+        print(f"{display(target)}  {note}")
+    if failed:
+        names = ", ".join(name for name, _ in failed)
+        print(f"{len(failed)} of {len(inputs)} cases failed: {names}", file=sys.stderr)
+        for name, message in failed:
+            print(f"  {name}: {message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def make_predictor(bundle: Any, args: argparse.Namespace) -> Any:
+    """The Predictor for the command line's options."""
+    from segmentation_core.inference import Predictor
+
+    return Predictor(
         bundle,
         device=args.device,
         overlap=args.overlap,
@@ -156,38 +193,66 @@ def run(args: argparse.Namespace) -> int:
         postprocess=not args.no_postprocess,
         threads=args.threads,
     )
-    inputs = case_inputs(args.input)
-    failed: list[str] = []
-    for index, source in enumerate(inputs, start=1):
-        try:
-            case = without_reference_labels(load_case(source))
-            target = output_path(args.output, case, single=len(inputs) == 1)
-            bar = ProgressBar(f"[{index}/{len(inputs)}] {case.case_id}")
-            prediction = run_prediction(
-                predictor, case, on_progress=bar.update, want_probabilities=args.probabilities
-            )
-            extra = {
-                "model": bundle.name,
-                "device": prediction.device,
-                "fallback": prediction.fallback,
-                "seconds": round(prediction.seconds, 3),
-                "tta": args.tta,
-                "overlap": args.overlap,
-            }
-            write_label_map(
-                prediction.labels, case, target, scheme=args.scheme, model_version=bundle.version, extra=extra
-            )
-            if prediction.probabilities is not None:
-                write_probabilities(prediction.probabilities, case, target)
-        except (OSError, ValueError) as exc:
-            if len(inputs) == 1:
-                raise
-            print(f"error: {exc}", file=sys.stderr)
-            failed.append(source.name)
-            continue
-        note = f" (fallback: {prediction.fallback})" if prediction.fallback else ""
-        print(f"{target}  {prediction.seconds:.1f}s on {prediction.device}{note}")
-    if failed:
-        print(f"{len(failed)} of {len(inputs)} cases failed: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+
+
+def predict_case(
+    predictor: Any,
+    bundle: Any,
+    source: Path,
+    args: argparse.Namespace,
+    roles: dict[str, str] | None,
+    index: int,
+    total: int,
+) -> tuple[Path, str]:
+    """Load, check, segment and write one case; (label map path, a note on time and device)."""
+    from segmentation_core.inference import run_prediction
+    from segmentation_core.io import load_case, write_label_map
+    from segmentation_core.io.export import conflicts, export_targets
+
+    case = load_case(source, dicom_roles=roles)
+    target = output_path(args.output, case, single=total == 1)
+    protected, existing = conflicts(case, export_targets(target, probabilities=args.probabilities))
+    if protected:
+        raise ValueError(f"{protected[0]}: is an input file of the case; it is never written over")
+    if existing and not args.overwrite:
+        raise FileExistsError(
+            f"{existing[0]}: already exists; pass --overwrite to replace it, or choose another output"
+        )
+    case = without_reference_labels(case)
+    bar = ProgressBar(f"[{index}/{total}] {case.case_id}")
+    prediction = run_prediction(
+        predictor, case, on_progress=bar.update, want_probabilities=args.probabilities
+    )
+    extra = {
+        "model": bundle.name,
+        "device": prediction.device,
+        "fallback": prediction.fallback,
+        "seconds": round(prediction.seconds, 3),
+        "tta": args.tta,
+        "overlap": args.overlap,
+    }
+    write_label_map(
+        prediction.labels,
+        case,
+        target,
+        scheme=args.scheme,
+        model_version=bundle.version,
+        extra=extra,
+        probabilities=prediction.probabilities,
+        overwrite=args.overwrite,
+    )
+    for warning in case.warnings:
+        print(f"warning: {case.case_id}: {one_line(warning)}", file=sys.stderr)
+    note = f" (fallback: {prediction.fallback})" if prediction.fallback else ""
+    return target, f"{prediction.seconds:.1f}s on {prediction.device}{note}"
+
+
+def one_line(exc: BaseException | str) -> str:
+    """An exception (or text) as one line (its type when it has no message)."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def display(path: Path) -> str:
+    """A path printable in any locale (undecodable bytes of a file name shown escaped)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")

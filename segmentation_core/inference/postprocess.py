@@ -1,29 +1,74 @@
-"""From region probabilities to labels, and the optional clean-up BraTS winners apply."""
+"""From region probabilities to labels, and the clean-up BraTS winners apply.
+
+The clean-up (all volumes in mm^3, so they mean the same at any voxel size; 0 switches a step off):
+
+1. tumour (WT) components smaller than ``min_component_mm3`` are removed;
+2. tumour-core (TC) components smaller than ``min_core_component_mm3`` become edema, and enhancing
+   (ET) components smaller than it become necrosis (tiny specks are noise, not lesions);
+3. when all ET together is smaller than ``min_et_mm3``, it is relabelled necrosis (NCR): a tumour with
+   almost no enhancement most likely has none, and BraTS scores a false ET on a case without ET as
+   Dice 0. The threshold is chosen by cross-validation (``segmentation_core.training.crossval_report``)
+   and stored in the bundle's ``model.json`` under ``postprocessing``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
 
 from segmentation_core.labels import BACKGROUND, ED, ET, NCR
 
+_CONNECTIVITY = np.ones((3, 3, 3), bool)  # 26-connected components
+
 
 @dataclass(frozen=True)
 class Postprocessing:
-    """Clean-up settings; volumes are in mm^3 so they mean the same at any voxel size.
-
-    ``min_component_mm3``: tumour (WT) connected components smaller than this are removed.
-    ``min_et_mm3``: if all ET together is smaller than this, it is relabelled NCR.
-    Set either to 0 to switch that step off.
-    """
+    """Clean-up settings (see the module docstring); volumes in mm^3, 0 switches a step off."""
 
     min_component_mm3: float = 100.0
     min_et_mm3: float = 200.0
+    min_core_component_mm3: float = 0.0
+
+    def to_json(self) -> dict[str, float]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Postprocessing:
+        """Settings from a bundle's ``postprocessing`` entry (missing keys keep their defaults).
+
+        Raises ValueError on unknown keys or values that are not non-negative numbers.
+        """
+        if not data:
+            return cls()
+        if not isinstance(data, dict):
+            raise ValueError(f"postprocessing must be an object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown postprocessing settings {unknown}; known: {sorted(known)}")
+        values = {}
+        for key, value in data.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ValueError(f"postprocessing {key} must be a number >= 0, got {value!r}")
+            values[key] = float(value)
+        return cls(**values)
 
 
-OFF = Postprocessing(0.0, 0.0)
+OFF = Postprocessing(0.0, 0.0, 0.0)
+
+
+def bundle_postprocessing(bundle: Any) -> Postprocessing:
+    """The clean-up a model bundle asks for (its ``postprocessing`` entry), naming its file on error."""
+    try:
+        return Postprocessing.from_json(getattr(bundle, "postprocessing", None))
+    except ValueError as exc:
+        where = (
+            f"{bundle.folder}/model.json" if getattr(bundle, "folder", None) else f"bundle {bundle.name!r}"
+        )
+        raise ValueError(f"{where}: {exc}") from exc
 
 
 def regions_to_labels(probabilities: np.ndarray, threshold: float = 0.5) -> np.ndarray:
@@ -38,18 +83,32 @@ def regions_to_labels(probabilities: np.ndarray, threshold: float = 0.5) -> np.n
     return labels
 
 
-def remove_small_components(labels: np.ndarray, min_voxels: float) -> np.ndarray:
-    """Zero every tumour component (26-connected, any label) smaller than ``min_voxels``; in place."""
-    if min_voxels <= 0:
-        return labels
-    components, count = ndimage.label(labels != BACKGROUND, structure=np.ones((3, 3, 3), bool))
+def _relabel_small_components(mask: np.ndarray, min_voxels: float) -> np.ndarray:
+    """Boolean mask of the components of ``mask`` smaller than ``min_voxels``."""
+    components, count = ndimage.label(mask, structure=_CONNECTIVITY)
     if count == 0:
-        return labels
+        return np.zeros(mask.shape, bool)
     sizes = np.bincount(components.ravel())
     small = np.flatnonzero(sizes < min_voxels)
     small = small[small != 0]
-    if small.size:
-        labels[np.isin(components, small)] = BACKGROUND
+    return np.isin(components, small) if small.size else np.zeros(mask.shape, bool)
+
+
+def remove_small_components(labels: np.ndarray, min_voxels: float) -> np.ndarray:
+    """Zero every tumour component (26-connected, any label) smaller than ``min_voxels``; in place."""
+    if min_voxels > 0:
+        labels[_relabel_small_components(labels != BACKGROUND, min_voxels)] = BACKGROUND
+    return labels
+
+
+def remove_small_core_components(labels: np.ndarray, min_voxels: float) -> np.ndarray:
+    """TC components smaller than ``min_voxels`` -> ED, then ET components smaller -> NCR; in place.
+
+    Keeps ET ⊂ TC ⊂ WT: a removed core speck stays tumour (edema), a removed enhancing speck stays core.
+    """
+    if min_voxels > 0:
+        labels[_relabel_small_components((labels == NCR) | (labels == ET), min_voxels)] = ED
+        labels[_relabel_small_components(labels == ET, min_voxels)] = NCR
     return labels
 
 
@@ -67,4 +126,5 @@ def postprocess(
     """Apply ``settings`` to an internal label map with voxel ``spacing`` (mm); in place."""
     voxel_mm3 = float(np.prod(spacing))
     remove_small_components(labels, settings.min_component_mm3 / voxel_mm3)
+    remove_small_core_components(labels, settings.min_core_component_mm3 / voxel_mm3)
     return small_et_to_ncr(labels, settings.min_et_mm3 / voxel_mm3)

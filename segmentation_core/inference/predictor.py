@@ -19,7 +19,13 @@ from segmentation_core.inference.device import (
     release_memory,
     resolve_device,
 )
-from segmentation_core.inference.postprocess import OFF, Postprocessing, postprocess, regions_to_labels
+from segmentation_core.inference.postprocess import (
+    OFF,
+    Postprocessing,
+    bundle_postprocessing,
+    postprocess,
+    regions_to_labels,
+)
 from segmentation_core.inference.sliding_window import PatchPredictor, sliding_window
 from segmentation_core.inference.tta import mirror_set, mirrored
 from segmentation_core.models.bundle import ModelBundle
@@ -34,8 +40,8 @@ T = TypeVar("T")
 class Predictor:
     """Runs a model bundle on cases. ``predict`` is a generator: Progress per batch, returns a Prediction.
 
-    ``tta``: False, True (8 mirrors) or a number of mirrors 1..8. ``postprocess``: True (default
-    clean-up), False, or a :class:`Postprocessing`. ``threads``: CPU threads (default: all cores).
+    ``tta``: False, True (8 mirrors) or a number of mirrors 1..8. ``postprocess``: True (the
+    bundle's clean-up settings, else the defaults), False, or a :class:`Postprocessing`. ``threads``: CPU threads (default: all cores).
     """
 
     def __init__(
@@ -58,7 +64,7 @@ class Predictor:
         if isinstance(postprocess, Postprocessing):
             self.postprocessing = postprocess
         else:
-            self.postprocessing = Postprocessing() if postprocess else OFF
+            self.postprocessing = bundle_postprocessing(bundle) if postprocess else OFF
         self.threads = cpu_threads(threads)
         self._networks: dict[torch.device, UNet3D] = {}
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+from typing import Any
 
 import highdicom as hd
 import numpy as np
@@ -12,6 +11,7 @@ import pydicom
 from pydicom.sr.codedict import codes
 
 from segmentation_core import __version__
+from segmentation_core.atomic import atomic_path, write_error
 from segmentation_core.io.orientation import to_source_orientation
 from segmentation_core.labels import ED, ET, LABEL_NAMES, NCR, convert
 from segmentation_core.types import Case
@@ -50,7 +50,7 @@ def segment_descriptions(model_version: str | None) -> list[hd.seg.SegmentDescri
     ]
 
 
-def write_dicom_seg(
+def save_dicom_seg(
     labels: np.ndarray,
     case: Case,
     path: Path | str,
@@ -62,7 +62,7 @@ def write_dicom_seg(
     """Write internal ``labels`` (on the case's canonical grid) as a DICOM-SEG referencing the source series.
 
     The case must come from DICOM; the segmentation's frames follow the reference series' slices.
-    The file is written to a temporary name beside ``path`` and renamed when complete.
+    Writes ``path`` directly: callers stage it (``write_dicom_seg`` or ``write_label_map``).
     """
     path = Path(path)
     sources = case.source_files.get(case.reference, ())
@@ -93,11 +93,25 @@ def write_dicom_seg(
         series_description=series_description,
         omit_empty_frames=False,
     )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".dcm", dir=path.parent)
-    os.close(fd)
     try:
-        seg.save_as(tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        seg.save_as(path)
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+    return path
+
+
+def write_dicom_seg(
+    labels: np.ndarray,
+    case: Case,
+    path: Path | str,
+    *,
+    model_version: str | None = None,
+    overwrite: bool = False,
+    **options: Any,
+) -> Path:
+    """Write a DICOM-SEG (see :func:`save_dicom_seg`) atomically; never over the case's own files."""
+    path = Path(path)
+    protected = [p for paths in case.source_files.values() for p in paths]
+    with atomic_path(path, overwrite=overwrite, protected=protected) as tmp:
+        save_dicom_seg(labels, case, tmp, model_version=model_version, **options)
     return path

@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import nibabel as nib
 import numpy as np
 
 from segmentation_core import __version__
+from segmentation_core.atomic import Commit, same_file, write_error
 from segmentation_core.io.errors import CaseLoadError
 from segmentation_core.io.naming import split_suffix
 from segmentation_core.io.nifti import is_nifti, load_nifti_header
@@ -39,6 +39,39 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def probabilities_path(path: Path) -> Path:
+    """``seg.nii.gz`` -> ``seg_probabilities.nii.gz`` (same folder)."""
+    return path.with_name(split_suffix(path.name)[0] + "_probabilities.nii.gz")
+
+
+def dicom_seg_path(path: Path) -> Path:
+    """``seg.nii.gz`` -> ``seg.dcm`` (same folder)."""
+    return path.with_name(split_suffix(path.name)[0] + ".dcm")
+
+
+def export_targets(path: Path, *, probabilities: bool = False, dicom_seg: bool = False) -> list[Path]:
+    """Every file an export to ``path`` writes: the label map, its sidecar, and the optional extras."""
+    targets = [path, sidecar_path(path)]
+    if probabilities:
+        targets.append(probabilities_path(path))
+    if dicom_seg:
+        targets.append(dicom_seg_path(path))
+    return targets
+
+
+def conflicts(case: Case, targets: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(targets that are files the case was read from, other targets that already exist)."""
+    sources = source_paths(case)
+    protected = [t for t in targets if any(same_file(t, s) for s in sources)]
+    existing = [t for t in targets if t not in protected and os.path.lexists(t)]
+    return protected, existing
+
+
+def source_paths(case: Case) -> list[Path]:
+    """Every file the case was read from (never written over)."""
+    return [p for paths in case.source_files.values() for p in paths]
+
+
 def write_label_map(
     labels: np.ndarray,
     case: Case,
@@ -47,12 +80,19 @@ def write_label_map(
     scheme: str = "brats",
     model_version: str | None = None,
     extra: dict[str, Any] | None = None,
+    probabilities: np.ndarray | None = None,
+    dicom_seg: Path | str | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write internal-scheme ``labels`` (on the case's canonical grid) as a uint8 NIfTI in ``scheme``.
 
-    The file has exactly the source grid (shape, affine, sform/qform codes of the reference file), is
-    written to a temporary file beside ``path``, read back and compared, then renamed over ``path``.
-    A JSON sidecar ``<name>.json`` records the scheme, source files with SHA-256, model version and time.
+    The file has exactly the source grid (shape, affine, sform/qform codes of the reference file). A
+    JSON sidecar ``<name>.json`` records the scheme, source files with SHA-256, model version, the case's
+    warnings and time. ``probabilities`` (WT/TC/ET, ``(3, *case.shape)``) adds
+    ``<name>_probabilities.nii.gz``; ``dicom_seg`` adds a DICOM-SEG file there. Every file is written to
+    a temporary file, the label map read back and compared, and then all are committed together (see
+    ``segmentation_core.atomic``). Files the case was read from are never written over
+    (OverwriteError); other existing files only with ``overwrite=True``.
     """
     path = Path(path)
     if not path.name.lower().endswith((".nii", ".nii.gz")):
@@ -67,9 +107,56 @@ def write_label_map(
     get_scheme(scheme)
     data = to_source_orientation(convert(labels, "internal", scheme), case).astype(np.uint8, copy=False)
     image = _image_like_source(data, case)
-    _atomic_nifti(image, path)
-    _atomic_text(sidecar_path(path), json.dumps(_sidecar(case, path, scheme, model_version, extra), indent=2))
+    files = {"sidecar": sidecar_path(path)}
+    if probabilities is not None:
+        files["probabilities"] = probabilities_path(path)
+    if dicom_seg is not None:
+        files["dicom_seg"] = Path(dicom_seg)
+    with Commit(overwrite=overwrite, protected=source_paths(case)) as commit:
+        for target in (path, *files.values()):
+            commit.check_target(target)
+        tmp = commit.stage(path)
+        _save_nifti(image, tmp, path)
+        _verify(image, tmp, path)
+        if probabilities is not None:
+            _save_nifti(_probability_image(probabilities, case), commit.stage(files["probabilities"]), path)
+        if dicom_seg is not None:
+            from segmentation_core.io.dicom_seg import save_dicom_seg
+
+            save_dicom_seg(labels, case, commit.stage(files["dicom_seg"]), model_version=model_version)
+        written = {key: target.name for key, target in files.items() if key != "sidecar"}
+        sidecar = _sidecar(case, path, scheme, model_version, {**written, **(extra or {})})
+        text = json.dumps(sidecar, indent=2)
+        _write_staged(commit.stage(files["sidecar"]), text.encode("utf-8"), files["sidecar"])
     return path
+
+
+def _save_nifti(image: nib.Nifti1Image, tmp: Path, final: Path) -> None:
+    try:
+        nib.save(image, tmp)
+    except OSError as exc:
+        raise write_error(final, exc) from exc
+
+
+def _write_staged(tmp: Path, data: bytes, final: Path) -> None:
+    try:
+        tmp.write_bytes(data)
+    except OSError as exc:
+        raise write_error(final, exc) from exc
+
+
+def _probability_image(probabilities: np.ndarray, case: Case) -> nib.Nifti1Image:
+    """(3, X, Y, Z) probabilities on the case grid -> 4-D float32 (X, Y, Z, 3) in the source layout."""
+    probabilities = np.asarray(probabilities)
+    if probabilities.shape != (3, *case.shape):
+        raise ValueError(f"probabilities of shape {probabilities.shape} do not match (3, {case.shape})")
+    if not np.isfinite(probabilities).all():
+        raise ValueError("the probabilities hold NaN or infinite values; the model output is not usable")
+    data = to_source_orientation(np.moveaxis(probabilities.astype(np.float32), 0, -1), case)
+    affine = case.source_affine if case.source_affine is not None else case.affine
+    image = nib.Nifti1Image(data, affine)
+    image.header.set_intent("vector", name="WT TC ET")
+    return image
 
 
 def _image_like_source(data: np.ndarray, case: Case) -> nib.Nifti1Image:
@@ -97,19 +184,6 @@ def _reference_file(case: Case) -> Path | None:
     return files[0] if len(files) == 1 else None
 
 
-def _atomic_nifti(image: nib.Nifti1Image, path: Path) -> None:
-    suffix = ".nii.gz" if path.name.lower().endswith(".gz") else ".nii"
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        nib.save(image, tmp)
-        _verify(image, tmp, path)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _verify(expected: nib.Nifti1Image, written: Path, final: Path) -> None:
     back = nib.load(written)
     problems = []
@@ -127,16 +201,6 @@ def _verify(expected: nib.Nifti1Image, written: Path, final: Path) -> None:
             f"{final}: the written file did not read back identically ({'; '.join(problems)}); "
             "nothing was replaced — check the disk and try again"
         )
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp_name, path)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
 
 
 def _sidecar(
@@ -157,6 +221,7 @@ def _sidecar(
         "source_files": sources,
         "source_format": case.source_format,
         "model_version": model_version,
+        "warnings": list(case.warnings),
         "written_by": f"brats-viewer {__version__}",
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         **(extra or {}),

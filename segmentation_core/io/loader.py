@@ -16,6 +16,7 @@ from segmentation_core.io.naming import discover_case, has_dicom, parse_name, sc
 from segmentation_core.io.nifti import RawImage, is_nifti
 from segmentation_core.io.orientation import to_canonical
 from segmentation_core.io.readers import read_image, source_format
+from segmentation_core.io.safe_paths import safe_name
 from segmentation_core.io.steps import ProgressCallback, Steps
 from segmentation_core.io.validation import check_3d, check_finite
 from segmentation_core.types import SEQUENCES, CancelToken, Case, LabelMap, Volume
@@ -191,7 +192,7 @@ def assemble_case(
         channels=channels,
         reference=REFERENCE,
         labels=labels,
-        case_id=case_id,
+        case_id=safe_name(case_id),
         warnings=warnings,
         source_affine=ref_raw.affine.copy(),
         source_shape=tuple(int(s) for s in ref_array.shape),  # type: ignore[arg-type]

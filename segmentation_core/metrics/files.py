@@ -52,9 +52,7 @@ def find_label_files(path: Path | str) -> dict[str, Path]:
     if not path.is_dir():
         raise CaseLoadError(path, "no such file or folder", "check the path")
     images = sorted(
-        p
-        for p in path.rglob("*")
-        if p.is_file() and split_suffix(p.name)[1] and not any(part.startswith(".") for part in p.parts)
+        p for p in path.rglob("*") if p.is_file() and split_suffix(p.name)[1] and not _hidden_below(p, path)
     )
     chosen = [p for p in images if _is_label_name(p.name)]
     if not chosen:
@@ -104,6 +102,11 @@ def read_pair(
             "resample the prediction onto the reference grid (or predict on the reference case) first",
         )
     return prediction, reference
+
+
+def _hidden_below(file: Path, folder: Path) -> bool:
+    """True when a part of ``file``'s path below the searched ``folder`` is hidden (starts with a dot)."""
+    return any(part.startswith(".") for part in file.relative_to(folder).parts)
 
 
 def _is_label_name(name: str) -> bool:

@@ -8,14 +8,13 @@ version, training settings, the training-data fingerprint and validation metrics
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from segmentation_core.atomic import write_bytes, write_text
 from segmentation_core.models.unet import UNet3D
 from segmentation_core.types import SEQUENCES
 
@@ -45,6 +44,7 @@ class ModelBundle:
     training: dict[str, Any] = field(default_factory=dict)
     data_fingerprint: dict[str, Any] = field(default_factory=dict)
     validation_metrics: dict[str, Any] = field(default_factory=dict)
+    postprocessing: dict[str, Any] = field(default_factory=dict)  # inference.postprocess settings
     weights: str = WEIGHTS
     format_version: int = FORMAT_VERSION
     folder: Path | None = field(default=None, compare=False)
@@ -88,9 +88,9 @@ class ModelBundle:
                 k: (v.detach().cpu().half() if v.is_floating_point() else v.cpu())
                 for k, v in state_dict.items()
             }
-            _atomic_write(folder / self.weights, lambda f: torch.save(half, f))
+            write_bytes(folder / self.weights, lambda f: torch.save(half, f))
         text = json.dumps(self.to_json(), indent=2, default=float)
-        _atomic_write(folder / MODEL_JSON, lambda f: f.write(text.encode()))
+        write_text(folder / MODEL_JSON, text)
         self.folder = folder
         return folder
 
@@ -142,14 +142,3 @@ class ModelBundle:
         divisor = 2 ** (int(self.architecture.get("depth", 4)) - 1)
         if any(s % divisor for s in self.patch_size):
             raise BundleError(f"{path}: patch_size {self.patch_size} must be a multiple of {divisor}")
-
-
-def _atomic_write(path: Path, write) -> None:  # noqa: ANN001 (callable taking a binary file)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from segmentation_core.atomic import atomic_path
 from segmentation_core.registry.atomic import staging_dir
 from segmentation_core.registry.bundle_check import check_bundle
 from segmentation_core.registry.errors import RegistryError
@@ -26,15 +25,9 @@ def export_zip(registry: ModelRegistry, number: int, dest: Path | str) -> Path:
     check_bundle(bundle)
     top = f"brats-model-v{number}"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp_name, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
-                archive.write(path, f"{top}/{path.relative_to(bundle).as_posix()}")
-        os.replace(tmp_name, dest)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    with atomic_path(dest) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
+            archive.write(path, f"{top}/{path.relative_to(bundle).as_posix()}")
     return dest
 
 

@@ -1,27 +1,20 @@
-"""Small atomic file-system helpers: write-then-rename JSON, stage-then-rename folders."""
+"""Registry file-system helpers: atomic JSON (via ``segmentation_core.atomic``), stage-then-rename folders."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from segmentation_core import atomic
+
 
 def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to a temporary file beside ``path`` and rename it over ``path``."""
+    """Write ``data`` as JSON to ``path`` atomically (the project's one atomic-write helper)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    atomic.write_json(path, data)
 
 
 def staging_dir(parent: Path, prefix: str) -> Path:

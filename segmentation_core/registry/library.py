@@ -6,7 +6,6 @@ Each case becomes a BraTS 2018-named folder ``<library>/<id>/<id>_{t1,t1ce,t2,fl
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 from segmentation_core.io import write_label_map
 from segmentation_core.io.nifti import is_nifti
 from segmentation_core.io.orientation import to_source_orientation
+from segmentation_core.io.safe_paths import safe_name
 from segmentation_core.registry import paths
 from segmentation_core.registry.atomic import replace_dir, staging_dir
 from segmentation_core.types import SEQUENCES, Case
@@ -28,8 +28,7 @@ def training_library_dir(root: Path | None = None) -> Path:
 
 def safe_case_id(case_id: str) -> str:
     """A file-name-safe case id (``"case"`` when empty)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", case_id).strip("._")
-    return cleaned or "case"
+    return safe_name(case_id)
 
 
 def _write_channel(case: Case, role: str, folder: Path, stem: str) -> None:

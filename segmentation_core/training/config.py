@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+#: Training precisions: "auto" (fp16 mixed precision on CUDA, fp32 on the CPU), "amp", "fp32".
+PRECISIONS = ("auto", "amp", "fp32")
+
 
 @dataclass
 class TrainConfig:
     data: Path
     out: Path
     init: Path | None = None
+    cache: Path | None = None  # preprocessed-case cache (default OUT/cache); runs may share one
     epochs: int = 50
     iterations_per_epoch: int = 50
     batch_size: int = 2
@@ -26,9 +30,13 @@ class TrainConfig:
     grad_clip: float = 12.0
     foreground_fraction: float = 1 / 3
     val_cases: list[str] = field(default_factory=list)
+    exclude_cases: list[str] = field(default_factory=list)
+    folds: int | None = None
+    fold: int = 0
     val_fraction: float = 0.2
     val_every: int = 5
     seed: int = 0
+    precision: str = "auto"
     device: str = "auto"
     workers: int = 0
     threads: int | None = None
@@ -37,6 +45,6 @@ class TrainConfig:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        for key in ("data", "out", "init"):
+        for key in ("data", "out", "init", "cache"):
             data[key] = None if data[key] is None else str(data[key])
         return data

@@ -18,8 +18,9 @@ from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.training import distributed
 from segmentation_core.training.batches import BatchDataset
 from segmentation_core.training.checkpoint import LAST, load_checkpoint, save_checkpoint
-from segmentation_core.training.config import TrainConfig
+from segmentation_core.training.config import PRECISIONS, TrainConfig
 from segmentation_core.training.data import DatasetError, build_cache, fingerprint
+from segmentation_core.training.folds import fold_cases
 from segmentation_core.training.losses import deep_supervision_loss, region_loss
 from segmentation_core.training.progress import ProgressReporter
 from segmentation_core.training.sampling import PatchSampler
@@ -32,17 +33,31 @@ logger = logging.getLogger(__name__)
 
 
 def split_cases(case_dirs: list[Path], config: TrainConfig) -> tuple[list[Path], list[Path]]:
-    """(training, validation) case folders: the explicit list, or a seeded random hold-out."""
+    """(training, validation) case folders.
+
+    ``exclude_cases`` are dropped first (never trained on nor validated). Then the validation cases are
+    fold ``fold`` of a ``folds``-fold split (see :mod:`folds`), the explicit ``val_cases`` list, or a
+    seeded random hold-out.
+    """
+    names = {Path(p).name: p for p in case_dirs}
+    missing = sorted(set(config.exclude_cases) - set(names))
+    if missing:
+        raise DatasetError(f"{config.data}: excluded cases not found: {missing}")
+    case_dirs = [p for p in case_dirs if Path(p).name not in set(config.exclude_cases)]
     if len(case_dirs) < 2:
         raise DatasetError(
             f"{config.data}: found {len(case_dirs)} case(s); training needs at least 2 (one is held out to validate)"
         )
-    if config.val_cases:
-        names = {Path(p).name: p for p in case_dirs}
+    if config.folds:
+        if config.val_cases:
+            raise DatasetError("give either --val-cases or --folds, not both")
+        held_out = set(fold_cases([Path(p).name for p in case_dirs], config.folds, config.fold))
+        val = [p for p in case_dirs if Path(p).name in held_out]
+    elif config.val_cases:
         missing = sorted(set(config.val_cases) - set(names))
         if missing:
             raise DatasetError(f"{config.data}: validation cases not found: {missing}")
-        val = [names[n] for n in config.val_cases]
+        val = [names[n] for n in config.val_cases if n not in set(config.exclude_cases)]
     else:
         order = sorted(case_dirs, key=lambda p: Path(p).name)
         random.Random(config.seed).shuffle(order)
@@ -57,6 +72,20 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The mixed-precision type for ``precision`` ("auto", "amp" or "fp32") on ``device``; None: fp32.
+
+    "auto" is fp16 on CUDA and fp32 elsewhere; "amp" is fp16 on CUDA and bfloat16 on the CPU.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {list(PRECISIONS)}")
+    if precision == "fp32":
+        return None
+    if device.type == "cuda":
+        return torch.float16
+    return torch.bfloat16 if precision == "amp" else None
 
 
 class Trainer:
@@ -151,14 +180,15 @@ class Trainer:
         """Train to the end (or ``stop_after`` iterations, for tests); returns the bundle folder."""
         c = self.config
         self.out.mkdir(parents=True, exist_ok=True)
-        cached = build_cache(self.train_cases, self.out / "cache", self.bundle.channels, self.bundle.spacing)
+        cache = Path(c.cache) if c.cache else self.out / "cache"
+        cached = build_cache(self.train_cases, cache, self.bundle.channels, self.bundle.spacing)
         sampler = PatchSampler(cached, self.bundle.patch_size, c.foreground_fraction)
         stop = self.total_iterations if stop_after is None else min(self.total_iterations, stop_after)
         dataset = BatchDataset(sampler, c.batch_size, c.seed + 1000 * self.rank, self.iteration, stop)
         loader = DataLoader(dataset, batch_size=None, shuffle=False, num_workers=c.workers)
         network = distributed.wrap(self.network, self.device)
-        use_amp = self.device.type == "cuda"
-        scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+        amp_dtype = autocast_dtype(c.precision, self.device)
+        scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
         self.reporter.emit(
             "start",
             train_cases=[Path(p).name for p in self.train_cases],
@@ -174,13 +204,14 @@ class Trainer:
             if cancel is not None and cancel.cancelled:
                 break
             images, targets = images.to(self.device), targets.to(self.device)
-            with torch.autocast(self.device.type, enabled=use_amp):
+            with torch.autocast(self.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                 outputs = network(images)
-                loss = (
-                    deep_supervision_loss(outputs, targets, c.loss)
-                    if isinstance(outputs, list)
-                    else region_loss(outputs, targets, c.loss)
-                )
+            # the loss in float32: sigmoid sums over a patch lose too much in half precision
+            loss = (
+                deep_supervision_loss([o.float() for o in outputs], targets, c.loss)
+                if isinstance(outputs, list)
+                else region_loss(outputs.float(), targets, c.loss)
+            )
             self.optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(self.optimizer)

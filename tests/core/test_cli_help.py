@@ -32,14 +32,15 @@ def _expanded_help(parser: argparse.ArgumentParser, action: argparse.Action) -> 
 
 
 def test_every_command_is_found() -> None:
-    assert sorted(PARSERS) == [
+    """The walk reaches every subcommand (new ones are checked by the test below without editing this)."""
+    assert {
         "brats-seg",
         "brats-seg evaluate",
         "brats-seg info",
         "brats-seg predict",
         "brats-seg train",
         "brats-viewer",
-    ]
+    } <= set(PARSERS)
 
 
 @pytest.mark.parametrize("prog", sorted(PARSERS))
@@ -82,10 +83,10 @@ def test_train_help_in_a_terminal_lists_defaults() -> None:
     out = result.stdout
     assert "Train a 3D U-Net on labelled cases" in out
     for line in (
-        "number of epochs (default: 50)",
-        "training patch size in voxels (default: 48 48 48)",
-        "resample cases to this voxel spacing in mm (default: 2.0 2.0 2.0)",
-        "initial learning rate, polynomial decay (default: 0.003)",
+        "number of epochs (default: 50 with --preset cpu; 300 with --preset gpu)",
+        "training patch size in voxels (default: 48 48 48 with --preset cpu; 128 128 128 with --preset gpu)",
+        "resample cases to this voxel spacing in mm (default: 2.0 2.0 2.0 with --preset cpu; 1.0 1.0 1.0 with --preset gpu)",
+        "initial learning rate, polynomial decay (default: 0.003 with --preset cpu; 0.001 with --preset gpu)",
         "model version written into the bundle (default: 1)",
     ):
         assert line in out, line

@@ -161,7 +161,7 @@ def test_failed_verification_keeps_previous_file(tmp_path: Path, monkeypatch: py
     with pytest.raises(
         ExportError, match=r"pred.nii.gz: the written file did not read back identically \(voxel"
     ):
-        write_label_map(np.zeros(case.shape, np.uint8), case, target)
+        write_label_map(np.zeros(case.shape, np.uint8), case, target, overwrite=True)
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "pred.json", "pred.nii.gz"]
 

@@ -154,3 +154,14 @@ def test_oblique_grid_distances_in_mm(tmp_path: Path, capsys: pytest.CaptureFixt
     assert float(wt["volume_pred_cm3"]) == pytest.approx(72 * 3.0 / 1000, rel=1e-5)
     assert main(["evaluate", str(pred), str(ref), "--csv", str(tmp_path / "no" / "such" / "dir.csv")]) == 2
     assert f"{tmp_path / 'no' / 'such'} does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("above", [".local/share", "data/.hidden/x", "run.d/.cache"])
+def test_dot_folders_above_the_searched_folder_do_not_hide_its_files(tmp_path: Path, above: str) -> None:
+    """Only hidden parts *below* the searched folder are skipped (``~/.local/...`` and ``../data`` work)."""
+    folder = tmp_path / above / "labels"
+    seg = write(folder / "a_seg.nii.gz", slab(2, slice(2, 4)))
+    write(folder / ".trash" / "b_seg.nii.gz", slab(2, slice(2, 4)))  # hidden below: skipped
+    assert find_label_files(folder) == {"a": seg}
+    relative = Path("..") / folder.relative_to(tmp_path.parent)  # a path with ".." in it
+    assert find_label_files(tmp_path / relative) == {"a": tmp_path / relative / "a_seg.nii.gz"}

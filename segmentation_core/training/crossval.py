@@ -1,0 +1,228 @@
+"""K-fold cross-validation of a training recipe: train every fold, predict its held-out cases, score them.
+
+Everything lands under one output folder and every step is resumable: a killed run continues from the
+fold's last checkpoint (``Trainer.resume``), finished folds and saved predictions are skipped.
+
+    OUT/recipe.json                 the recipe and schedule (a rerun must match it)
+    OUT/fold<i>/                    the fold's training run (last.pt, the final bundle, timing.json)
+    OUT/fold<i>/cv/<case>.npz       held-out WT/TC/ET probabilities on the case grid (uint8, 0..255)
+    OUT/metrics.json                per-case Dice/HD95 with the chosen post-processing
+
+Probabilities are kept so post-processing choices (the ET threshold) are made over them cheaply.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from segmentation_core.io import find_cases, load_case
+from segmentation_core.training.config import TrainConfig
+from segmentation_core.training.folds import fold_assignment
+from segmentation_core.training.progress import ProgressReporter
+
+logger = logging.getLogger(__name__)
+
+REGIONS = ("WT", "TC", "ET")
+#: This project's final validation cases (../shared/data/real/README.md): never in any fold.
+PROJECT_VALIDATION_CASES = ("Brats18_2013_20_1", "Brats18_CBICA_AME_1", "Brats18_TCIA10_628_1")
+
+#: Recipes to compare: TrainConfig settings changed from the defaults (the bundled 2 mm recipe).
+RECIPES: dict[str, dict[str, Any]] = {
+    "2mm": {},
+    "1.5mm-p48": {"spacing": (1.5, 1.5, 1.5)},
+    "1.5mm-p64": {"spacing": (1.5, 1.5, 1.5), "patch_size": (64, 64, 64)},
+    "2mm-ds-focal": {"deep_supervision": True, "loss": "dice_focal"},
+    "2mm-wide": {"base_filters": 24},
+}
+
+
+@dataclass
+class CrossValidation:
+    """One recipe's K-fold cross-validation over the cases in ``data`` minus ``exclude``."""
+
+    data: Path
+    out: Path
+    recipe: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    folds: int = 5
+    epochs: int = 8
+    iterations_per_epoch: int = 50
+    seed: int = 0
+    threads: int | None = None
+    exclude: tuple[str, ...] = PROJECT_VALIDATION_CASES
+
+    def __post_init__(self) -> None:
+        self.data, self.out = Path(self.data), Path(self.out)
+        names = [Path(p).name for p in find_cases(self.data)]
+        missing = sorted(set(self.exclude) - set(names))
+        if missing:
+            raise ValueError(f"{self.data}: excluded cases not found: {missing}")
+        self.case_ids = sorted(n for n in names if n not in set(self.exclude))
+        self.assignment = fold_assignment(self.case_ids, self.folds)
+
+    # -- bookkeeping ------------------------------------------------------------------------------
+    def description(self) -> dict[str, Any]:
+        return {
+            "recipe": self.recipe,
+            "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in self.settings.items()},
+            "folds": self.folds,
+            "epochs": self.epochs,
+            "iterations_per_epoch": self.iterations_per_epoch,
+            "seed": self.seed,
+            "exclude": list(self.exclude),
+            "assignment": self.assignment,
+        }
+
+    def check_description(self) -> None:
+        """Write OUT/recipe.json, or refuse to continue a run made with other settings."""
+        path = self.out / "recipe.json"
+        wanted = self.description()
+        if path.is_file():
+            found = json.loads(path.read_text())
+            if found != wanted:
+                raise ValueError(
+                    f"{path}: this folder holds a cross-validation with other settings; use another --out"
+                )
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        write_json(path, wanted)
+
+    def fold_dir(self, fold: int) -> Path:
+        return self.out / f"fold{fold}"
+
+    def held_out(self, fold: int) -> list[str]:
+        return sorted(c for c, f in self.assignment.items() if f == fold)
+
+    def config(self, fold: int) -> TrainConfig:
+        return TrainConfig(
+            data=self.data,
+            out=self.fold_dir(fold),
+            cache=self.out / "cache",
+            epochs=self.epochs,
+            iterations_per_epoch=self.iterations_per_epoch,
+            folds=self.folds,
+            fold=fold,
+            exclude_cases=list(self.exclude),
+            val_every=0,  # no checkpoint is picked by the held-out cases: the last weights are scored
+            seed=self.seed,
+            threads=self.threads,
+            name=f"cv-{self.recipe}-fold{fold}",
+            **self.settings,
+        )
+
+    def timing(self, fold: int) -> dict[str, Any]:
+        path = self.fold_dir(fold) / "timing.json"
+        return json.loads(path.read_text()) if path.is_file() else {"train_s": 0.0, "predict_s": {}}
+
+    def trained(self, fold: int) -> bool:
+        return bool(self.timing(fold).get("trained"))
+
+    # -- work -----------------------------------------------------------------------------------
+    def run(self, only_fold: int | None = None) -> None:
+        """Train and predict every fold (or one), skipping what is already done."""
+        self.check_description()
+        for fold in range(self.folds) if only_fold is None else [only_fold]:
+            self.train_fold(fold)
+            self.predict_fold(fold)
+
+    def train_fold(self, fold: int) -> None:
+        from segmentation_core.training.checkpoint import LAST
+        from segmentation_core.training.trainer import Trainer
+
+        if self.trained(fold):
+            return
+        folder = self.fold_dir(fold)
+        folder.mkdir(parents=True, exist_ok=True)
+        reporter = _TimingReporter(folder / "timing.json", self.timing(fold))
+        trainer = Trainer(self.config(fold), reporter)
+        if (folder / LAST).is_file():
+            trainer.resume()
+        logger.info("%s fold %d: training from iteration %d", self.recipe, fold, trainer.iteration)
+        trainer.run()
+        reporter.record(trained=trainer.iteration >= trainer.total_iterations)
+
+    def predict_fold(self, fold: int) -> None:
+        """Save the held-out cases' region probabilities (no post-processing) from the fold's model."""
+        from segmentation_core.inference import Predictor, run_prediction
+        from segmentation_core.models.bundle import ModelBundle
+
+        folder = self.fold_dir(fold)
+        todo = [c for c in self.held_out(fold) if not (folder / "cv" / f"{c}.npz").is_file()]
+        if not todo or not self.trained(fold):
+            return
+        predictor = Predictor(ModelBundle.load(folder), device="cpu", postprocess=False, threads=self.threads)
+        timing = self.timing(fold)
+        for case_id in todo:
+            case = load_case(self.data / case_id)
+            prediction = run_prediction(predictor, case, want_probabilities=True)
+            probabilities = np.round(prediction.probabilities.astype(np.float32) * 255).astype(np.uint8)
+            write_npz(folder / "cv" / f"{case_id}.npz", probabilities=probabilities)
+            timing["predict_s"][case_id] = round(prediction.seconds, 2)
+            write_json(folder / "timing.json", timing)
+            logger.info("%s fold %d: predicted %s in %.1f s", self.recipe, fold, case_id, prediction.seconds)
+
+    # -- results --------------------------------------------------------------------------------
+    def predicted_cases(self) -> list[str]:
+        return [c for c in self.case_ids if (self.fold_dir(self.assignment[c]) / "cv" / f"{c}.npz").is_file()]
+
+    def probabilities(self, case_id: str) -> np.ndarray:
+        path = self.fold_dir(self.assignment[case_id]) / "cv" / f"{case_id}.npz"
+        with np.load(path) as archive:
+            return archive["probabilities"].astype(np.float32) / 255.0
+
+    def train_seconds(self) -> float:
+        return float(sum(self.timing(f)["train_s"] for f in range(self.folds)))
+
+    def folds_done(self) -> int:
+        return sum(self.trained(f) for f in range(self.folds))
+
+
+class _TimingReporter(ProgressReporter):
+    """Logs progress and keeps the fold's training wall time in ``timing.json`` after every epoch."""
+
+    def __init__(self, path: Path, timing: dict[str, Any]) -> None:
+        super().__init__(json_lines=False)
+        self.path = path
+        self.timing = timing
+        self.base = float(timing.get("train_s", 0.0))
+        self.started = time.monotonic()
+
+    def emit(self, event: str, **fields: Any) -> None:
+        super().emit(event, **fields)
+        if event == "epoch":
+            self.record()
+
+    def record(self, **extra: Any) -> None:
+        self.timing["train_s"] = round(self.base + time.monotonic() - self.started, 1)
+        self.timing.update(extra)
+        write_json(self.path, self.timing)
+
+
+def write_json(path: Path, data: Any) -> None:
+    _atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=float)))
+
+
+def write_npz(path: Path, **arrays: np.ndarray) -> None:
+    _atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix=".npz")
+
+
+def _atomic(path: Path, write, suffix: str = ".tmp") -> None:  # noqa: ANN001 (callable taking a Path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,165 @@
+"""Scoring a cross-validation: the ET threshold chosen over the held-out predictions, metrics, a table."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from segmentation_core.inference.postprocess import (
+    Postprocessing,
+    postprocess,
+    regions_to_labels,
+    remove_small_components,
+    remove_small_core_components,
+)
+from segmentation_core.io import load_case
+from segmentation_core.labels import ET
+from segmentation_core.metrics.overlap import dice
+from segmentation_core.training.crossval import REGIONS, CrossValidation, write_json
+
+#: Candidate ET thresholds (mm^3) for "relabel all ET as NCR when there is less than this".
+ET_THRESHOLDS_MM3 = (0.0, 50.0, 100.0, 200.0, 300.0, 500.0, 750.0, 1000.0)
+
+
+def choose_min_et(
+    labels: list[np.ndarray],
+    references: list[np.ndarray],
+    spacing: tuple[float, float, float],
+    candidates: tuple[float, ...] = ET_THRESHOLDS_MM3,
+) -> tuple[float, dict[float, float]]:
+    """(threshold with the best mean ET Dice, {threshold: mean ET Dice}) over cleaned label maps.
+
+    ``labels`` are predictions after the component clean-up, ``references`` internal label maps.
+    Ties go to the smallest threshold (the least intervention).
+    """
+    if not labels:
+        raise ValueError("no cross-validation predictions to choose a threshold from")
+    voxel_mm3 = float(np.prod(spacing))
+    scores: dict[float, list[float]] = {t: [] for t in candidates}
+    for pred, ref in zip(labels, references):
+        pred_et, ref_et = pred == ET, ref == ET
+        kept, dropped = dice(pred_et, ref_et), dice(np.zeros_like(ref_et), ref_et)
+        volume = int(pred_et.sum()) * voxel_mm3
+        for t in candidates:
+            scores[t].append(dropped if 0 < volume < t else kept)
+    means = {t: float(np.mean(v)) for t, v in scores.items()}
+    best = max(candidates, key=lambda t: (round(means[t], 12), -t))
+    return best, means
+
+
+def score(cv: CrossValidation) -> dict[str, Any]:
+    """Per-case metrics of every predicted held-out case with the ET threshold chosen over them all."""
+    from segmentation_core.metrics import region_metrics
+
+    base = Postprocessing(min_et_mm3=0.0)
+    cases, cleaned, references, spacing = [], [], [], (1.0, 1.0, 1.0)
+    for case_id in cv.predicted_cases():
+        case = load_case(cv.data / case_id)
+        spacing = case.spacing
+        labels = regions_to_labels(cv.probabilities(case_id))
+        voxel_mm3 = float(np.prod(spacing))
+        remove_small_components(labels, base.min_component_mm3 / voxel_mm3)
+        remove_small_core_components(labels, base.min_core_component_mm3 / voxel_mm3)
+        cases.append(case_id)
+        cleaned.append(labels)
+        references.append(np.asarray(case.labels.array))
+    if not cases:
+        return {"cases": {}, "postprocessing": None, "et_threshold_scores": {}}
+    threshold, threshold_scores = choose_min_et(cleaned, references, spacing)
+    settings = replace(base, min_et_mm3=threshold)
+    per_case = {}
+    for case_id, labels, ref in zip(cases, cleaned, references):
+        final = postprocess(labels, spacing, settings)
+        metrics = region_metrics(final, ref, spacing)
+        per_case[case_id] = {
+            r: {k: float(metrics[r][k]) for k in ("dice", "hd95", "volume_ref_cm3")} for r in REGIONS
+        }
+    return {
+        "cases": per_case,
+        "postprocessing": settings.to_json(),
+        "et_threshold_scores": {str(t): s for t, s in threshold_scores.items()},
+    }
+
+
+def summary(cv: CrossValidation, scored: dict[str, Any]) -> dict[str, Any]:
+    cases = scored["cases"]
+    mean = (
+        {r: {k: float(np.mean([c[r][k] for c in cases.values()])) for k in ("dice", "hd95")} for r in REGIONS}
+        if cases
+        else {}
+    )
+    worst = {r: min(cases, key=lambda c: cases[c][r]["dice"]) for r in REGIONS} if cases else {}
+    et_zero = sorted(c for c, m in cases.items() if m["ET"]["volume_ref_cm3"] > 0 and m["ET"]["dice"] == 0)
+    return {
+        "recipe": cv.recipe,
+        "settings": cv.description()["settings"],
+        "schedule": f"{cv.epochs} x {cv.iterations_per_epoch} iterations per fold",
+        "folds_trained": cv.folds_done(),
+        "folds": cv.folds,
+        "cases_scored": len(cases),
+        "cases_total": len(cv.case_ids),
+        "train_hours": round(cv.train_seconds() / 3600, 2),
+        "mean": mean,
+        "worst": {r: {"case": c, "dice": cases[c][r]["dice"]} for r, c in worst.items()},
+        "et_dice_zero_with_reference_et": et_zero,
+        "postprocessing": scored["postprocessing"],
+        "et_threshold_scores": scored["et_threshold_scores"],
+    }
+
+
+def markdown(cv: CrossValidation, scored: dict[str, Any]) -> str:
+    s = summary(cv, scored)
+    lines = [
+        f"### Recipe `{s['recipe']}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
+        "",
+        f"- Settings changed from the defaults: `{json.dumps(s['settings'])}`; schedule {s['schedule']}; "
+        f"folds trained {s['folds_trained']}/{s['folds']}; held-out cases scored "
+        f"{s['cases_scored']}/{s['cases_total']}; training wall time {s['train_hours']} h (all folds).",
+    ]
+    if not s["cases_scored"]:
+        return "\n".join([*lines, "- No fold has finished yet: no numbers.", ""])
+    pp = s["postprocessing"]
+    lines += [
+        f"- ET rule chosen over these CV predictions: ET below {pp['min_et_mm3']:g} mm³ becomes NCR "
+        f"(mean CV ET Dice per threshold: "
+        + ", ".join(f"{float(t):g}: {v:.3f}" for t, v in s["et_threshold_scores"].items())
+        + ").",
+        f"- Cases with ET Dice 0 although the reference has ET: {s['et_dice_zero_with_reference_et'] or 'none'}.",
+        "",
+        "| | Dice WT | Dice TC | Dice ET | HD95 WT | HD95 TC | HD95 ET |",
+        "|---|---|---|---|---|---|---|",
+        "| **CV mean** | "
+        + " | ".join(f"{s['mean'][r]['dice']:.3f}" for r in REGIONS)
+        + " | "
+        + " | ".join(f"{s['mean'][r]['hd95']:.1f}" for r in REGIONS)
+        + " |",
+        "| worst case | "
+        + " | ".join(f"{s['worst'][r]['dice']:.3f} ({s['worst'][r]['case']})" for r in REGIONS)
+        + " | | | |",
+    ]
+    for case_id, m in sorted(scored["cases"].items()):
+        lines.append(
+            f"| {case_id} (fold {cv.assignment[case_id]}) | "
+            + " | ".join(f"{m[r]['dice']:.3f}" for r in REGIONS)
+            + " | "
+            + " | ".join(f"{m[r]['hd95']:.1f}" for r in REGIONS)
+            + " |"
+        )
+    return "\n".join([*lines, ""])
+
+
+def write_report(cv: CrossValidation, report: Path | None = None) -> str:
+    """Score, save OUT/metrics.json and OUT/report.md, append to ``report`` if given; the Markdown."""
+    scored = score(cv)
+    write_json(cv.out / "metrics.json", {**scored, "summary": summary(cv, scored)})
+    text = markdown(cv, scored)
+    (cv.out / "report.md").write_text(text)
+    if report is not None:
+        with open(report, "a", encoding="utf-8") as handle:
+            handle.write("\n" + text)
+    return text

@@ -1,0 +1,160 @@
+"""Cross-validation: the fold split, fold training through the CLI, resumable driver, the CV report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from segmentation_core.cli import main as cli_main
+from segmentation_core.models.bundle import ModelBundle
+from segmentation_core.training.config import TrainConfig
+from segmentation_core.training.crossval import CrossValidation
+from segmentation_core.training.crossval_report import choose_min_et, write_report
+from segmentation_core.training.data import DatasetError
+from segmentation_core.training.folds import fold_assignment, fold_cases, release_of
+from segmentation_core.training.trainer import split_cases
+from tests.core.io_fixtures import write_brats_case
+
+REAL_TRAINING = [
+    "BraTS2021_00000", "BraTS2021_00002", "BraTS2021_00006", "BraTS2021_00014", "BraTS2021_00024",
+    "Brats18_2013_11_1", "Brats18_2013_23_1", "Brats18_CBICA_ALU_1", "Brats18_CBICA_AQN_1",
+    "Brats18_CBICA_AVG_1", "Brats18_TCIA01_378_1", "Brats18_TCIA01_425_1", "Brats18_TCIA01_499_1",
+    "Brats18_TCIA02_135_1", "Brats18_TCIA02_370_1", "Brats18_TCIA03_265_1", "Brats18_TCIA10_637_1",
+]  # fmt: skip
+VALIDATION = ["Brats18_2013_20_1", "Brats18_CBICA_AME_1", "Brats18_TCIA10_628_1"]
+
+
+def test_the_project_split_is_fixed_disjoint_covering_and_stratified_by_release() -> None:
+    assignment = fold_assignment(reversed(REAL_TRAINING), 5)
+    folds = [sorted(c for c, f in assignment.items() if f == k) for k in range(5)]
+    assert folds == [
+        ["BraTS2021_00002", "Brats18_2013_23_1", "Brats18_CBICA_ALU_1", "Brats18_TCIA10_637_1"],
+        ["BraTS2021_00024", "Brats18_CBICA_AQN_1", "Brats18_TCIA01_425_1", "Brats18_TCIA02_370_1"],
+        ["BraTS2021_00006", "Brats18_TCIA01_499_1", "Brats18_TCIA02_135_1"],
+        ["BraTS2021_00000", "Brats18_CBICA_AVG_1", "Brats18_TCIA01_378_1"],
+        ["BraTS2021_00014", "Brats18_2013_11_1", "Brats18_TCIA03_265_1"],
+    ]
+    assert sorted(sum(folds, [])) == sorted(REAL_TRAINING)  # covering and (by count) disjoint
+    assert all(sum(release_of(c) == "brats2021" for c in fold) == 1 for fold in folds)
+    assert fold_cases(REAL_TRAINING, 5, 2) == folds[2]
+
+
+def test_bad_fold_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        fold_assignment(REAL_TRAINING, 1)
+    with pytest.raises(ValueError, match="3 case"):
+        fold_assignment(["a", "b", "c"], 5)
+    with pytest.raises(ValueError, match="0..4"):
+        fold_cases(REAL_TRAINING, 5, 5)
+
+
+def test_excluded_cases_are_in_no_fold_training_or_validation(tmp_path) -> None:
+    dirs = [tmp_path / name for name in REAL_TRAINING + VALIDATION]
+    for fold in range(5):
+        config = TrainConfig(data=tmp_path, out=tmp_path, folds=5, fold=fold, exclude_cases=VALIDATION)
+        train, val = split_cases(dirs, config)
+        names = {p.name for p in train} | {p.name for p in val}
+        assert names == set(REAL_TRAINING) and not {p.name for p in train} & {p.name for p in val}
+        assert [p.name for p in val] == fold_cases(REAL_TRAINING, 5, fold)
+    with pytest.raises(DatasetError, match="not found"):
+        split_cases(dirs, TrainConfig(data=tmp_path, out=tmp_path, exclude_cases=["Nope"]))
+    with pytest.raises(DatasetError, match="not both"):
+        split_cases(dirs, TrainConfig(data=tmp_path, out=tmp_path, folds=5, val_cases=VALIDATION))
+
+
+def test_et_threshold_choice_has_exact_scores() -> None:
+    ref_with_et = np.zeros((10, 10, 10), np.uint8)
+    ref_with_et[2:4, 2:4, 2:4] = 3  # 8 ET voxels
+    pred_hit = ref_with_et.copy()  # ET Dice 1 when kept
+    ref_without = np.zeros((10, 10, 10), np.uint8)
+    ref_without[5:8, 5:8, 5:8] = 1
+    pred_false_et = ref_without.copy()
+    pred_false_et[5, 5, 5:8] = 3  # 3 false ET voxels: Dice 0 kept, 1 dropped
+    best, means = choose_min_et(
+        [pred_hit, pred_false_et], [ref_with_et, ref_without], (2.0, 2.0, 2.0), (0.0, 20.0, 30.0, 100.0)
+    )
+    # 3 voxels = 24 mm^3, 8 voxels = 64 mm^3 at 2 mm
+    assert means == {0.0: 0.5, 20.0: 0.5, 30.0: 1.0, 100.0: 0.5}
+    assert best == 30.0
+
+
+@pytest.fixture(scope="module")
+def cv_data(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("cvdata")
+    for i, name in enumerate(["A_1", "A_2", "A_3", "B_1", "B_2", "Val_1"]):
+        write_brats_case(root / name, shape=(24, 24, 24), case_id=name, seed=i)
+    return root
+
+
+def tiny_cv(data: Path, out: Path) -> CrossValidation:
+    settings = {"patch_size": (16, 16, 16), "spacing": None, "base_filters": 4, "depth": 3, "lr": 1e-2}
+    return CrossValidation(
+        data=data, out=out, recipe="tiny", settings=settings, folds=2, epochs=2,
+        iterations_per_epoch=2, threads=1, exclude=("Val_1",),
+    )  # fmt: skip
+
+
+def test_train_cli_fold_holds_out_exactly_that_fold(cv_data, tmp_path) -> None:
+    out = tmp_path / "fold1"
+    code = cli_main(
+        ["train", "--data", str(cv_data), "--out", str(out), "--folds", "2", "--fold", "1",
+         "--exclude-cases", "Val_1", "--epochs", "1", "--iterations-per-epoch", "1", "--patch-size",
+         "16", "16", "16", "--native-spacing", "--base-filters", "4", "--depth", "3", "--val-every", "0"]
+    )  # fmt: skip
+    assert code == 0
+    training = ModelBundle.load(out).training
+    held = fold_cases(["A_1", "A_2", "A_3", "B_1", "B_2"], 2, 1)
+    assert training["val_cases"] == held
+    assert sorted(training["train_cases"]) == sorted({"A_1", "A_2", "A_3", "B_1", "B_2"} - set(held))
+
+
+def test_crossval_runs_resumes_and_reports(cv_data, tmp_path) -> None:
+    out = tmp_path / "cv"
+    cv = tiny_cv(cv_data, out)
+    cv.check_description()
+    cv.train_fold(0)  # fold 1 "killed" before it started; fold 0 trained but not predicted
+    assert cv.trained(0) and not cv.trained(1)
+    first_weights = (out / "fold0" / "weights.pt").read_bytes()
+    cv = tiny_cv(cv_data, out)
+    cv.run()  # continues: fold 0 is not retrained, fold 1 is trained, both are predicted
+    assert (out / "fold0" / "weights.pt").read_bytes() == first_weights
+    assert cv.folds_done() == 2
+    assert cv.predicted_cases() == ["A_1", "A_2", "A_3", "B_1", "B_2"]
+    probabilities = cv.probabilities("A_1")
+    assert probabilities.shape == (3, 24, 24, 24) and 0 <= probabilities.min() <= probabilities.max() <= 1
+    report = tmp_path / "experiments.md"
+    report.write_text("# Experiments\n")
+    text = write_report(cv, report)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert sorted(metrics["cases"]) == ["A_1", "A_2", "A_3", "B_1", "B_2"]
+    assert metrics["summary"]["folds_trained"] == 2 and "Val_1" not in text
+    assert report.read_text().startswith("# Experiments\n") and "### Recipe `tiny`" in report.read_text()
+    assert text.count("(fold ") == 5
+    bad = tiny_cv(cv_data, out)
+    bad.epochs = 3
+    with pytest.raises(ValueError, match="other settings"):
+        bad.check_description()
+
+
+REAL = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real").resolve()
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="real BraTS cases (../shared/data/real) not present")
+def test_real_data_folds_never_see_the_validation_cases() -> None:
+    from segmentation_core.io import find_cases
+    from segmentation_core.training.crossval import PROJECT_VALIDATION_CASES
+
+    dirs = find_cases(REAL)
+    held = []
+    for fold in range(5):
+        config = TrainConfig(
+            data=REAL, out=REAL, folds=5, fold=fold, exclude_cases=list(PROJECT_VALIDATION_CASES)
+        )
+        train, val = split_cases(dirs, config)
+        assert not {p.name for p in train + val} & set(VALIDATION)
+        assert len(train) + len(val) == 17
+        held += [p.name for p in val]
+    assert sorted(held) == sorted(REAL_TRAINING)

@@ -1,0 +1,96 @@
+"""The BraTS clean-up: per-region tiny components, the ET->NCR rule, its settings in the model bundle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from segmentation_core.inference import Postprocessing, Predictor, run_prediction
+from segmentation_core.inference.postprocess import (
+    OFF,
+    bundle_postprocessing,
+    postprocess,
+    remove_small_core_components,
+)
+from segmentation_core.labels import ED, ET, NCR
+from segmentation_core.models import ModelBundle
+from tests.core.model_fixtures import make_tiny_bundle
+from tests.core.test_predictor import make_case, with_network
+
+
+def test_tiny_core_and_enhancing_specks_are_relabelled_within_the_hierarchy() -> None:
+    labels = np.zeros((20, 20, 20), np.uint8)
+    labels[1:11, 1:11, 1:11] = ED  # 1000 voxels of edema
+    labels[2:6, 2:6, 2:6] = NCR  # a 64-voxel core ...
+    labels[3:5, 3:5, 3:5] = ET  # ... with 8 voxels of ET inside
+    labels[8, 8, 8] = NCR  # a 1-voxel core speck in the edema
+    labels[15:17, 15, 15] = ET  # a 2-voxel enhancing island (TC and ET at once)
+    out = remove_small_core_components(labels.copy(), 3)
+    assert out[8, 8, 8] == ED  # core speck -> edema (still tumour)
+    assert out[15, 15, 15] == ED and out[16, 15, 15] == ED  # whole island was a small TC component
+    assert np.count_nonzero(out == ET) == 8 and np.count_nonzero(out == NCR) == 56
+    # ET components are judged on their own: 8 ET voxels < 9 -> NCR, the core stays
+    out = remove_small_core_components(labels.copy(), 9)
+    assert np.count_nonzero(out == ET) == 0 and np.count_nonzero(out == NCR) == 64
+    np.testing.assert_array_equal(remove_small_core_components(labels.copy(), 0), labels)
+
+
+def test_postprocess_applies_all_three_steps_in_mm3() -> None:
+    labels = np.zeros((20, 20, 20), np.uint8)
+    labels[1:11, 1:11, 1:11] = ED
+    labels[2:6, 2:6, 2:6] = NCR
+    labels[3:5, 3:5, 3:5] = ET  # 8 voxels = 64 mm^3 at 2 mm
+    labels[8, 8, 8] = NCR  # 8 mm^3 core speck
+    labels[18, 18, 18] = ED  # 8 mm^3 tumour island
+    settings = Postprocessing(min_component_mm3=16, min_et_mm3=65, min_core_component_mm3=16)
+    out = postprocess(labels.copy(), (2.0, 2.0, 2.0), settings)
+    assert out[18, 18, 18] == 0 and out[8, 8, 8] == ED
+    assert np.count_nonzero(out == ET) == 0 and np.count_nonzero(out == NCR) == 64
+    kept = postprocess(labels.copy(), (2.0, 2.0, 2.0), Postprocessing(16, 64, 16))
+    assert np.count_nonzero(kept == ET) == 8  # exactly at the threshold: kept
+
+
+def test_settings_round_trip_and_bad_settings_are_refused() -> None:
+    settings = Postprocessing(min_component_mm3=50, min_et_mm3=300, min_core_component_mm3=20)
+    assert Postprocessing.from_json(settings.to_json()) == settings
+    assert Postprocessing.from_json({"min_et_mm3": 500}) == Postprocessing(100.0, 500.0, 0.0)
+    assert Postprocessing.from_json({}) == Postprocessing()
+    with pytest.raises(ValueError, match=r"unknown postprocessing settings \['min_et'\]"):
+        Postprocessing.from_json({"min_et": 5})
+    with pytest.raises(ValueError, match="min_et_mm3 must be a number >= 0"):
+        Postprocessing.from_json({"min_et_mm3": -1})
+    with pytest.raises(ValueError, match="min_et_mm3 must be a number >= 0"):
+        Postprocessing.from_json({"min_et_mm3": "200"})
+
+
+class AllEnhancing(torch.nn.Module):
+    """Logits +5 on every region channel: every voxel the network sees is ET."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.full((x.shape[0], 3, *x.shape[2:]), 5.0)
+
+
+def test_predictor_applies_the_bundles_et_rule(tmp_path) -> None:
+    folder = make_tiny_bundle(tmp_path / "bundle")
+    bundle = ModelBundle.load(folder)
+    case = make_case()  # voxels of 1 x 1.5 x 2 mm = 3 mm^3; brain box + margin = 24 x 21 x 15 voxels
+    plain = run_prediction(
+        with_network(Predictor(bundle, device="cpu", postprocess=OFF), AllEnhancing()), case
+    )
+    assert np.count_nonzero(plain.labels == ET) == 24 * 21 * 15
+    assert Predictor(bundle, device="cpu").postprocessing == Postprocessing()  # no settings: defaults
+
+    bundle.postprocessing = {"min_et_mm3": 3 * 24 * 21 * 15 + 3, "min_component_mm3": 0}
+    bundle.save(folder)
+    reloaded = ModelBundle.load(folder)
+    assert reloaded.postprocessing == {"min_et_mm3": 22683, "min_component_mm3": 0}
+    predictor = with_network(Predictor(reloaded, device="cpu"), AllEnhancing())
+    assert predictor.postprocessing == Postprocessing(0.0, 22683.0, 0.0)
+    relabelled = run_prediction(predictor, case)
+    assert np.count_nonzero(relabelled.labels == ET) == 0
+    assert np.count_nonzero(relabelled.labels == NCR) == 24 * 21 * 15
+
+    reloaded.postprocessing = {"min_et_mm3": "lots"}
+    with pytest.raises(ValueError, match=r"model\.json: postprocessing min_et_mm3 must be a number"):
+        bundle_postprocessing(reloaded)
