@@ -4,21 +4,23 @@ loading in a worker with a progress dialog. Errors are shown in a dialog and the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QUrl, Signal
+from PySide6.QtCore import QObject, QSettings, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
 
 import resources
-from app.jobs.load_case import LoadCaseRequest, run_load_case
+from app.jobs.load_case import LabelSchemeUnclear, LoadCaseRequest, run_load_case
 from app.jobs.runner import JobHandle, start_job
 from app.qt.gui_wording import for_the_gui
 from app.qt.job_dialog import JobProgressDialog
+from app.qt.label_scheme_dialog import choose_label_scheme
 from app.state.job import JobState
 from app.state.viewer_state import ViewerState
 from segmentation_core.io import CaseLoadError
@@ -58,6 +60,8 @@ class CaseOpener(QObject):
         self.dialog: JobProgressDialog | None = None
         #: asked before another case replaces the open one (e.g. "discard unsaved edits?")
         self.before_open: Callable[[], bool] = lambda: True
+        #: The paths of the open case (File ▸ Reopen with another label scheme opens them again).
+        self.last_paths: list[Path] = []
         self.recent_menu = QMenu("Open &recent", window)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
 
@@ -69,11 +73,13 @@ class CaseOpener(QObject):
             "open_files": QAction("Open case &files…", w),
             "open_dicom": QAction("Open &DICOM folder…", w),
             "open_sample": QAction("Open &sample case (BraTS 2018)", w),
+            "reopen_scheme": QAction("Reopen with another &label scheme…", w),
         }
         actions["open_folder"].triggered.connect(lambda: self._ask_folder("Open case folder"))
         actions["open_files"].triggered.connect(self._ask_files)
         actions["open_dicom"].triggered.connect(lambda: self._ask_folder("Open DICOM folder"))
         actions["open_sample"].triggered.connect(self.open_sample)
+        actions["reopen_scheme"].triggered.connect(self.reopen_with_scheme)
         for action in actions.values():
             menu.addAction(action)
         menu.addMenu(self.recent_menu)
@@ -118,8 +124,26 @@ class CaseOpener(QObject):
             self.recent_menu.addAction("(none)").setEnabled(False)
 
     # ------------------------------------------------------------------ loading
-    def open_paths(self, paths: list[Path]) -> JobHandle | None:
-        """Load a case from a folder, an MSD file or a case's files, in a worker (one load at a time)."""
+    def reopen_with_scheme(self) -> JobHandle | None:
+        """Open the case again, asking which label scheme its label file follows."""
+        if not self.last_paths:
+            self.window.statusBar().showMessage("Open a case first.", 5000)
+            return None
+        return self._ask_scheme_and_open(self.last_paths, "Reading its label values as another scheme.")
+
+    def _ask_scheme_and_open(self, paths: list[Path], problem: str) -> JobHandle | None:
+        choice = choose_label_scheme(self.window, problem)
+        if choice is None:
+            return None
+        return self.open_paths(paths, scheme=choice or None, labels=bool(choice))
+
+    def open_paths(
+        self, paths: list[Path], scheme: str | None = None, labels: bool = True
+    ) -> JobHandle | None:
+        """Load a case from a folder, an MSD file or a case's files, in a worker (one load at a time).
+
+        ``scheme`` names the label file's scheme (None: detect it); ``labels=False`` opens the images only.
+        """
         if self.job is not None and self.job.running:
             self.window.statusBar().showMessage("A case is still loading; cancel it first.", 5000)
             return None
@@ -128,7 +152,7 @@ class CaseOpener(QObject):
         if not self.before_open():
             return None
         try:
-            request = LoadCaseRequest.from_paths(paths)
+            request = dataclasses.replace(LoadCaseRequest.from_paths(paths), scheme=scheme, labels=labels)
         except CaseLoadError as exc:
             show_load_error(self.window, exc)
             return None
@@ -143,7 +167,7 @@ class CaseOpener(QObject):
             title=job_state.title,
             on_progress=job_state.update,
             on_result=lambda case: self._loaded(case, paths),
-            on_error=self._failed,
+            on_error=lambda exc: self._failed(exc, paths),
             on_cancelled=lambda: self.window.statusBar().showMessage("Opening cancelled.", 5000),
             on_finished=self._close_dialog,
         )
@@ -152,6 +176,7 @@ class CaseOpener(QObject):
 
     def _loaded(self, case: Case, paths: list[Path]) -> None:
         self.state.set_case(case)
+        self.last_paths = list(paths)
         self._remember(paths)
         self.window.setWindowTitle(f"BraTS Viewer — {case.case_id}")
         labels = "with labels" if case.labels is not None else "no labels"
@@ -159,7 +184,10 @@ class CaseOpener(QObject):
         self.window.statusBar().showMessage(f"Opened {case.case_id} ({labels}).{note}", 10000)
         self.case_opened.emit(case)
 
-    def _failed(self, exc: BaseException) -> None:
+    def _failed(self, exc: BaseException, paths: list[Path]) -> None:
+        if isinstance(exc, LabelSchemeUnclear):  # ask, then open again (after this job has finished)
+            QTimer.singleShot(0, lambda: self._ask_scheme_and_open(paths, for_the_gui(str(exc))))
+            return
         self.window.statusBar().showMessage("The case could not be opened.", 5000)
         show_load_error(self.window, exc)
 
