@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox
 
 from app.jobs.export import ExportRequest, ExportResult
 from app.jobs.runner import JobHandle, start_job
+from app.qt.dock_fit import fit_tabbed_docks
 from app.qt.edit_tools import EditController, ToolPanel, install_edit_menu
 from app.qt.export_dialog import ExportDialog
 from app.qt.segment_controller import SegmentController, install_segment_menu
@@ -69,6 +70,7 @@ class SegmentationUI(QObject):
         # Display and Tools share one place as tabs; the volumes stay visible below them
         self.window.tabifyDockWidget(self.window.display_dock, docks["tools_dock"])
         self.window.display_dock.raise_()
+        fit_tabbed_docks(self.window, [self.window.display_dock, docks["tools_dock"]], docks["volumes_dock"])
 
     def _add_menus(self) -> None:
         menus = self.window.menus

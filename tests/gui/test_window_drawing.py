@@ -80,3 +80,29 @@ def test_brush_circle_polygon_outline_axes_and_brain_surface(window, qtbot) -> N
     save_test_screenshot(window.grab(), "polygon-outline-while-drawing.png")
     view3d.brain_box.setChecked(False)
     assert "brain" not in view3d.interactor.actors
+
+
+def test_the_right_panels_have_no_gap_in_the_middle(window, qtbot) -> None:
+    display_dock = window.display_dock
+    tools_dock = window.findChild(type(display_dock), "tools_dock")
+    volumes_dock = window.findChild(type(display_dock), "volumes_dock")
+
+    def gap_below(dock) -> int:
+        """Empty height between the dock's content and its bottom edge."""
+        content = dock.widget()
+        return dock.height() - (
+            content.mapTo(dock, content.rect().topLeft()).y() + content.sizeHint().height()
+        )
+
+    qtbot.waitUntil(lambda: gap_below(display_dock) < 40, timeout=5000)
+    tools_dock.raise_()  # as the B/E/F/P shortcuts do
+    qtbot.waitUntil(lambda: tools_dock.isVisible() and gap_below(tools_dock) < 40, timeout=5000)
+    assert tools_dock.height() > display_dock.widget().sizeHint().height()  # the taller tab got its height
+    display_dock.raise_()
+    qtbot.waitUntil(lambda: gap_below(display_dock) < 40, timeout=5000)
+    content = display_dock.widget()
+    content_bottom = content.mapTo(window, content.rect().topLeft()).y() + content.sizeHint().height()
+    assert (
+        0 < volumes_dock.geometry().top() - content_bottom < 80
+    )  # Volumes sits right below (tab bar between)
+    save_test_screenshot(window.grab(), "right-panels.png")
