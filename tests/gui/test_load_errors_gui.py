@@ -105,3 +105,10 @@ def test_the_progress_dialog_wraps_instead_of_cutting(qtbot) -> None:
     assert label.height() >= label.heightForWidth(label.width())  # every wrapped line is shown
     assert label.geometry().right() <= dialog.width()
     save_test_screenshot(dialog.grab(), "reading-the-sequences-dialog.png")
+
+
+def test_recent_cases_are_stored_as_absolute_paths(window, qtbot, tmp_path, monkeypatch) -> None:
+    write_brats_case(tmp_path / "data" / "Case_R", case_id="Case_R", shape=(16, 16, 16))
+    monkeypatch.chdir(tmp_path / "data")
+    open_and_wait(window, qtbot, [Path("..") / "data" / "Case_R"])  # typed relative, as on a command line
+    assert window.case_opener.recent()[0] == [str((tmp_path / "data" / "Case_R").resolve())]
