@@ -160,7 +160,13 @@ class View3D(QWidget):
         interactor.add_text("3D", position="upper_left", font_size=10, color="white", name="title")
         # the world is RAS+ millimetres: the axes say which way is right, anterior and superior
         interactor.add_axes(
-            xlabel="R", ylabel="A", zlabel="S", line_width=2, interactive=False, viewport=(0, 0, 0.22, 0.22)
+            xlabel="R",
+            ylabel="A",
+            zlabel="S",
+            color="white",  # the labels (black by default: unseen on the black background)
+            line_width=2,
+            interactive=False,
+            viewport=(0, 0, 0.22, 0.22),
         )
         self._interactor = interactor
         layout = self.layout()

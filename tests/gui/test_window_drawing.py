@@ -45,6 +45,11 @@ def test_brush_circle_polygon_outline_axes_and_brain_surface(window, qtbot) -> N
     view3d = window.view3d
     renderer = view3d.interactor.renderer
     assert renderer.axes_widget is not None and renderer.axes_widget.GetEnabled()
+    axes = renderer.axes_widget.GetOrientationMarker()
+    labels = (axes.GetXAxisLabelText(), axes.GetYAxisLabelText(), axes.GetZAxisLabelText())
+    assert labels == ("R", "A", "S")  # the world is RAS+
+    caption = axes.GetXAxisCaptionActor2D().GetCaptionTextProperty()
+    assert caption.GetColor() == (1.0, 1.0, 1.0)  # readable on the black background
     qtbot.waitUntil(lambda: view3d.surfaces_ready and bool(view3d.scene.surfaces), timeout=60_000)
     view3d.render_frame()
     without = view3d.interactor.screenshot(return_img=True)
