@@ -54,7 +54,7 @@ def run_headless(cli_args: list[str]) -> int:
     bundled model into ./brats-output.
     """
     import resources
-    from segmentation_core.cli import main as cli_main
+    from app.headless import main as cli_main
 
     if not cli_args:
         cli_args = ["predict", str(resources.sample_case_dir()), "-o", DEFAULT_HEADLESS_OUTPUT]
@@ -222,7 +222,7 @@ def run_gui(self_test: bool, screenshot: str | None = None, case: list[Path] | N
             if settings_folder is not None:
                 shutil.rmtree(settings_folder, ignore_errors=True)
     window.show()
-    window.segmentation.offer_recoveries_at_start()
+    window.offer_recoveries_at_start()
     if case and window.state.case is None:
         window.case_opener.open_paths(case)
     return app.exec()

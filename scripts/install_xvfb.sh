@@ -5,7 +5,7 @@ set -uo pipefail
 
 PACKAGES=(xvfb xauth libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
     libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libxcb-cursor0 libegl1 libgl1
-    libxrender1 libxi6 libdbus-1-3 libfontconfig1)
+    libxrender1 libxi6 libdbus-1-3 libfontconfig1 poppler-utils)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then

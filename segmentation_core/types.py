@@ -137,13 +137,84 @@ class Case:
         return self.grid.spacing
 
 
+#: Quantisation of stored probabilities: uint8 value ``q`` stands for probability ``q / 255``.
+PROBABILITY_SCALE = 255
+
+
+def _to_uint8(values: np.ndarray, scale: float) -> np.ndarray:
+    """``round(values * scale)`` clipped to 0..255, as uint8 (one float32 temporary)."""
+    scaled = np.multiply(values, np.float32(scale), dtype=np.float32)
+    np.clip(scaled, 0.0, 255.0, out=scaled)
+    scaled += np.float32(0.5)
+    return scaled.astype(np.uint8)
+
+
+@dataclass(frozen=True, eq=False)
+class RegionProbabilities:
+    """The model's WT/TC/ET probabilities inside the brain box, compact (uint8, ``q / 255``).
+
+    ``box`` gives (start, stop) per axis of the case grid; outside it the model saw no brain and
+    every probability is 0. ``spread`` (same layout) is the standard deviation of the probabilities
+    over the test-time-augmentation flips, scaled so 255 means 0.5 (the most two flips can disagree);
+    None when the prediction ran without TTA.
+    """
+
+    box: tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
+    case_shape: tuple[int, int, int]
+    probabilities: np.ndarray
+    spread: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        size = tuple(stop - start for start, stop in self.box)
+        for name, array in (("probabilities", self.probabilities), ("spread", self.spread)):
+            if array is None:
+                continue
+            if array.dtype != np.uint8 or array.shape != (3, *size):
+                raise ValueError(
+                    f"{name} must be uint8 of shape {(3, *size)}, got {array.dtype} {array.shape}"
+                )
+        if any(start < 0 or stop > n or start >= stop for (start, stop), n in zip(self.box, self.case_shape)):
+            raise ValueError(f"box {self.box} does not fit the grid {self.case_shape}")
+
+    @classmethod
+    def quantise(
+        cls,
+        probabilities: np.ndarray,
+        box: tuple[slice, slice, slice],
+        case_shape: tuple[int, int, int],
+        spread: np.ndarray | None = None,
+    ) -> RegionProbabilities:
+        """From float (3, *box size) probabilities (and TTA standard deviations) on the box's voxels."""
+        quantised = _to_uint8(probabilities, PROBABILITY_SCALE)
+        if spread is not None:
+            spread = _to_uint8(spread, 2.0 * PROBABILITY_SCALE)
+        bounds = tuple((int(s.start), int(s.stop)) for s in box)
+        return cls(bounds, tuple(int(n) for n in case_shape), quantised, spread)  # type: ignore[arg-type]
+
+    @property
+    def slices(self) -> tuple[slice, slice, slice]:
+        """The box as array slices of the case grid."""
+        return tuple(slice(start, stop) for start, stop in self.box)  # type: ignore[return-value]
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.probabilities.nbytes + (0 if self.spread is None else self.spread.nbytes))
+
+    def full(self) -> np.ndarray:
+        """float32 (3, *case_shape) probabilities on the whole grid (0 outside the box)."""
+        out = np.zeros((3, *self.case_shape), np.float32)
+        out[(slice(None), *self.slices)] = self.probabilities / np.float32(PROBABILITY_SCALE)
+        return out
+
+
 @dataclass(frozen=True, eq=False)
 class Prediction:
     """A segmentation on the case grid.
 
     ``labels``: uint8 internal labels (0 bg, 1 NCR, 2 ED, 3 ET). ``probabilities``: float16
     (3, X, Y, Z) WT/TC/ET probabilities when asked for. ``device`` is where the network ran and
-    ``fallback`` says which out-of-memory fallback was needed (None when none was).
+    ``fallback`` says which out-of-memory fallback was needed (None when none was). ``regions``: the
+    same probabilities, always kept in compact form inside the brain box (for the confidence map).
     """
 
     labels: np.ndarray
@@ -152,3 +223,5 @@ class Prediction:
     fallback: str | None
     seconds: float
     model_version: str
+    regions: RegionProbabilities | None = None
+    tta: bool = False

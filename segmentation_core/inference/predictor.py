@@ -27,11 +27,12 @@ from segmentation_core.inference.postprocess import (
     regions_to_labels,
 )
 from segmentation_core.inference.sliding_window import PatchPredictor, sliding_window
-from segmentation_core.inference.tta import mirror_set, mirrored
+from segmentation_core.inference.tta import mirror_set, mirrored, mirrored_with_spread
+from segmentation_core.io.sanity import check_prediction_input
 from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.models.unet import UNet3D
 from segmentation_core.preprocessing import preprocess
-from segmentation_core.types import CancelToken, Case, Prediction, Progress
+from segmentation_core.types import CancelToken, Case, Prediction, Progress, RegionProbabilities
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -74,9 +75,19 @@ class Predictor:
             self._networks[device] = self.bundle.load_network().to(device)
         return self._networks[device]
 
+    @property
+    def tta(self) -> bool:
+        """Whether more than one mirror is averaged (the output then carries the flips' spread)."""
+        return len(self.mirrors) > 1
+
     def patch_predictor(self, device: torch.device) -> PatchPredictor:
-        """Batch -> logits on ``device``: inference mode, fp16 autocast on CUDA, mirroring TTA."""
-        network = mirrored(self.network(device), self.mirrors)
+        """Batch -> logits on ``device``: inference mode, fp16 autocast on CUDA, mirroring TTA.
+
+        With TTA the output has twice the channels: the mean logits, then the flips' probability
+        standard deviations (see :func:`mirrored_with_spread`).
+        """
+        wrap = mirrored_with_spread if self.tta else mirrored
+        network = wrap(self.network(device), self.mirrors)
         autocast = device.type == "cuda"
 
         def predict(batch: torch.Tensor) -> torch.Tensor:
@@ -90,9 +101,12 @@ class Predictor:
     ) -> Generator[Progress, None, Prediction]:
         """Segment ``case``; yields Progress per patch batch; CancelledError within one batch of cancel."""
         start = time.perf_counter()
+        check_prediction_input(case)  # garbage in must not give a confident tumour out
         if torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)
         prepared = preprocess(case, self.bundle.channels, self.bundle.spacing)
+        if not np.isfinite(prepared.image).all():
+            raise ValueError(f"{case.case_id}: the normalised images hold NaN or infinite values; no result")
         if cancel is not None:
             cancel.raise_if_cancelled()
 
@@ -109,11 +123,22 @@ class Predictor:
             )
 
         logits, attempt = yield from run_with_fallbacks(fallback_attempts(self.device, self.batch_size), run)
+        if not np.isfinite(logits).all():
+            raise ValueError(
+                f"{case.case_id}: the model {self.bundle.name} {self.bundle.version} produced NaN or infinite "
+                "outputs; no result was made — check or replace the model"
+            )
         # labels are worked out inside the brain box only: everything outside it is background
-        probabilities = prepared.to_crop(torch.sigmoid(torch.from_numpy(logits))).numpy()
+        maps = torch.from_numpy(logits)
         del logits
+        regions = maps.shape[0] // 2 if self.tta else maps.shape[0]
+        maps[:regions].sigmoid_()
+        maps = prepared.to_crop(maps).numpy()
+        probabilities = maps[:regions]
+        spread = maps[regions:] if self.tta else None
         labels = postprocess(regions_to_labels(probabilities), case.spacing, self.postprocessing)
         labels = prepared.uncrop(labels)
+        kept = RegionProbabilities.quantise(probabilities, prepared.box, case.shape, spread)
         seconds = time.perf_counter() - start
         log.info("predicted %s on %s in %.1f s", case.case_id, attempt.device, seconds)
         return Prediction(
@@ -123,6 +148,8 @@ class Predictor:
             fallback=attempt.fallback,
             seconds=seconds,
             model_version=str(self.bundle.version),
+            regions=kept,
+            tta=self.tta,
         )
 
 

@@ -28,11 +28,39 @@ def mirrored(
         return network
 
     def predict(batch: torch.Tensor) -> torch.Tensor:
-        total = None
+        total: torch.Tensor | None = None
         for axes in mirrors:
             out = network(torch.flip(batch, axes) if axes else batch)
             out = torch.flip(out, axes) if axes else out
             total = out.float() if total is None else total + out.float()
+        assert total is not None, "at least the identity mirror runs"
         return total / len(mirrors)
+
+    return predict
+
+
+def mirrored_with_spread(
+    network: Callable[[torch.Tensor], torch.Tensor], mirrors: tuple[tuple[int, ...], ...]
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Like :func:`mirrored`, with the flips' disagreement appended: (B, 2K, ...) output.
+
+    Channels ``:K`` are the mean logits over the flips, channels ``K:`` the standard deviation of
+    the sigmoid probabilities over the flips (0: all flips agree; 0.5: they split between 0 and 1).
+    """
+
+    def predict(batch: torch.Tensor) -> torch.Tensor:
+        logits = None
+        first = second = None
+        for axes in mirrors:
+            out = network(torch.flip(batch, axes) if axes else batch)
+            out = (torch.flip(out, axes) if axes else out).float()
+            probability = torch.sigmoid(out)
+            if logits is None:
+                logits, first, second = out, probability, probability * probability
+            else:
+                logits, first, second = logits + out, first + probability, second + probability * probability
+        count = len(mirrors)
+        variance = (second / count - (first / count) ** 2).clamp_(min=0.0)
+        return torch.cat([logits / count, variance.sqrt_()], dim=1)
 
     return predict

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from app.headless import build_parser as cli_parser  # brats-seg: the core's commands and report
 from app.main import build_parser as viewer_parser
-from segmentation_core.cli import build_parser as cli_parser
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -35,9 +35,11 @@ def test_every_command_is_found() -> None:
     """The walk reaches every subcommand (new ones are checked by the test below without editing this)."""
     assert {
         "brats-seg",
+        "brats-seg crossval",
         "brats-seg evaluate",
         "brats-seg info",
         "brats-seg predict",
+        "brats-seg report",
         "brats-seg train",
         "brats-viewer",
     } <= set(PARSERS)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QMainWindow, QMenu
 
 from app.jobs.retrain import TrainingHistory
 from app.qt.gui_wording import for_the_gui
 from app.qt.training_plot import TrainingPlot
-from app.state.viewer_state import ViewerState
+from segmentation_core.training.progress import event_from_record
 from tests.core.io_fixtures import make_case
 
 
@@ -43,7 +42,9 @@ def test_step_losses_are_drawn_before_the_first_epoch_ends(qtbot) -> None:
     history = TrainingHistory(epochs=5, iterations=50)
     for i in range(1, 9):
         history.feed(
-            {"event": "step", "epoch": 1, "iteration": i, "iterations": 50, "step_loss": 1.0 - 0.05 * i}
+            event_from_record(
+                {"event": "step", "epoch": 1, "iteration": i, "iterations": 50, "step_loss": 1.0 - 0.05 * i}
+            )
         )
     plot.set_history(history)
     changed = np.any(_pixels(plot)[: plot.height() // 2] != empty[: plot.height() // 2], axis=-1)
@@ -61,9 +62,11 @@ def test_cli_remedies_are_worded_for_the_gui() -> None:
 
 
 @pytest.fixture
-def segment(qtbot, monkeypatch):
+def window(qtbot, tmp_path, monkeypatch):
     import app.qt.segment_controller as segment_controller
 
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name.lower()))
     warmed: list[bool] = []
     monkeypatch.setattr(segment_controller, "warm_up_ai_process", lambda: warmed.append(True))
     monkeypatch.setattr(
@@ -76,17 +79,18 @@ def segment(qtbot, monkeypatch):
             "cpu": None,
         },
     )
-    window = QMainWindow()
-    qtbot.addWidget(window)
-    state = ViewerState()
-    controller = segment_controller.SegmentController(window, state)
-    menu = QMenu(window)
-    actions = segment_controller.install_segment_menu(window, controller, menu)
-    return state, controller, actions, warmed
+    from app.qt.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    yield win, warmed
+    win.close()
 
 
-def test_absent_devices_are_greyed_out_and_a_saved_one_falls_back_to_automatic(segment) -> None:
-    state, controller, actions, _ = segment
+@pytest.mark.gui
+def test_absent_devices_are_greyed_out_and_a_saved_one_falls_back_to_automatic(window) -> None:
+    win, _ = window
+    actions, controller = win.actions, win.segment
     assert actions["device_cuda"].text() == "&GPU (CUDA) — no NVIDIA GPU was found on this computer"
     assert not actions["device_cuda"].isEnabled()
     assert actions["device_cpu"].isEnabled() and actions["device_auto"].isEnabled()
@@ -97,9 +101,10 @@ def test_absent_devices_are_greyed_out_and_a_saved_one_falls_back_to_automatic(s
     controller.settings.remove("segment/device")
 
 
-def test_the_ai_process_is_started_once_when_a_case_opens(segment) -> None:
-    state, _, _, warmed = segment
+@pytest.mark.gui
+def test_the_ai_process_is_started_once_when_a_case_opens(window) -> None:
+    win, warmed = window
     assert warmed == []
-    state.set_case(make_case((16, 16, 16)))
-    state.set_case(make_case((16, 16, 16), seed=1))
+    win.state.set_case(make_case((16, 16, 16)))
+    win.state.set_case(make_case((16, 16, 16), seed=1))
     assert warmed == [True]

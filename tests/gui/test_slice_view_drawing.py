@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QImage, QMouseEvent, QWheelEvent
-from PySide6.QtWidgets import QApplication, QMainWindow
+from PySide6.QtWidgets import QApplication
 
-from app.qt.edit_tools import EditController
 from app.qt.slice_view import ZOOM_RANGE, SliceView
+from app.session import EditSession
 from app.state.viewer_state import ViewerState
 from tests.core.io_fixtures import make_case
 from tests.render.viewer_fixtures import LPS
@@ -23,15 +23,13 @@ PLANES = ("axial", "sagittal", "coronal")
 
 @pytest.fixture
 def setup(qtbot):
-    window = QMainWindow()
-    qtbot.addWidget(window)
     state = ViewerState()
-    views = {plane: SliceView(state, plane) for plane in PLANES}
+    controller = EditSession(state)
+    views = {plane: SliceView(state, plane, edit=controller) for plane in PLANES}
     for view in views.values():
         qtbot.addWidget(view)
         view.resize(400, 400)
         view.show()
-    controller = EditController(window, state, views)
     state.set_case(make_case((48, 48, 48), with_labels=False, affine=LPS @ np.diag([1.0, 1.0, 1.0, 1.0])))
     for view in views.values():
         qtbot.waitExposed(view)

@@ -65,15 +65,15 @@ def test_brush_circle_polygon_outline_axes_and_brain_surface(window, qtbot) -> N
     with_brain = view3d.interactor.screenshot(return_img=True)
     assert np.count_nonzero(np.any(with_brain != without, axis=-1)) > 5000  # it is drawn
 
-    window.segmentation.edit.settings.radius_mm = 8.0
-    window.segmentation.actions["brush"].trigger()
+    window.edit.settings.radius_mm = 8.0
+    window.actions["brush"].trigger()
     axial = window.slice_views["axial"]
     centre = axial.widget_pos_of(window.state.cursor.position)
     mouse(axial, QEvent.Type.MouseMove, centre)
     qtbot.wait(50)
     save_test_screenshot(window.grab(), "brush-circle-and-brain-surface.png")
 
-    window.segmentation.actions["polygon"].trigger()
+    window.actions["polygon"].trigger()
     coronal = window.slice_views["coronal"]
     middle = coronal.widget_pos_of(window.state.cursor.position)
     for dx, dy in ((-60, -40), (50, -50), (70, 40)):
