@@ -24,14 +24,15 @@ def add_raw_arguments(parser: argparse.ArgumentParser) -> None:
         dest="force",
         action="store_const",
         const="raw",
-        help="always co-register, skull-strip and resample (skip the BraTS-like detection)",
+        help="always co-register, skull-strip and resample, skipping the BraTS-like detection "
+        "(default: decide from the images)",
     )
     force.add_argument(
         "--brats-like",
         dest="force",
         action="store_const",
         const="brats",
-        help="never do (input is already co-registered, skull-stripped, ~1 mm)",
+        help="never do (input is already co-registered, skull-stripped, ~1 mm) (default: decide from the images)",
     )
     group.add_argument(
         "--reference",
@@ -49,7 +50,7 @@ def add_raw_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--no-cache",
         action="store_true",
-        help="do not reuse or store co-registration and brain extraction results",
+        help="do not reuse or store co-registration and brain extraction results (default: off, they are cached)",
     )
     parser.set_defaults(force="auto")
 
