@@ -170,8 +170,10 @@ def _check_types(data: dict[str, Any]) -> None:
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             raise TypeError(f"field {key!r} must be a list of numbers")
     architecture = data.get("architecture", {})
-    if not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in architecture.values()):
-        raise TypeError("field 'architecture' must map names to numbers or names")
+    if not all(
+        isinstance(v, (bool, int, float, str)) for v in architecture.values()
+    ):  # e.g. deep_supervision
+        raise TypeError("field 'architecture' must map names to numbers, flags or names")
 
 
 def checked_weights_name(name: str, model_json: Path) -> str:
