@@ -50,7 +50,7 @@ def local_index() -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/whl/cpu"
     server.shutdown()
     server.server_close()
-    thread.join()
+    thread.join(timeout=5)
 
 
 def _closed_port_url() -> str:

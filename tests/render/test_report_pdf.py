@@ -126,13 +126,16 @@ def test_without_qt_the_headless_commands_work_and_report_says_why_it_cannot(cas
 
 
 def test_probabilities_give_the_report_its_review_coverage(case_dir, tmp_path, capsys) -> None:
-    from segmentation_core.cli.predict import write_probabilities
+    from segmentation_core.io import write_label_map
 
     case = load_case(case_dir)
     seg = case_dir / "Case_001_seg.nii.gz"
     probabilities = np.zeros((3, *case.shape), np.float32)
     probabilities[0, 2:6, 2:6, 2:6] = 0.5  # 64 uncertain voxels, inside one 20 mm cell of the queue
-    written = write_probabilities(probabilities, case, tmp_path / "Case_001_pred.nii.gz")
+    labels = write_label_map(
+        np.zeros(case.shape, np.uint8), case, tmp_path / "Case_001_pred.nii.gz", probabilities=probabilities
+    )
+    written = labels.with_name("Case_001_pred_probabilities.nii.gz")
     out = tmp_path / "r.json"
     assert (
         headless_main(["report", str(case_dir), str(seg), "-o", str(out), "--probabilities", str(written)])
