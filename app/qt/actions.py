@@ -41,6 +41,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("open_files", "File", "Open case &files…"),
     A("open_dicom", "File", "Open &DICOM folder…"),
     A("open_sample", "File", "Open &sample case (BraTS 2018)"),
+    A("reopen_scheme", "File", "Reopen with another &label scheme…"),
     A("export", "File", "&Export segmentation…", ("Ctrl+E",), separator=True),
     A("quit", "File", "&Quit", ("Ctrl+Q",), separator=True),
     A("undo", "Edit", "&Undo", ("Ctrl+Z",)),

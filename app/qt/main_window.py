@@ -20,6 +20,7 @@ from app.qt.case_opener import CaseOpener, local_paths
 from app.qt.case_warnings import install_case_warnings
 from app.qt.cursor_readout import CursorReadout
 from app.qt.display_panel import DisplayPanel
+from app.qt.dock_fit import fit_tabbed_docks
 from app.qt.edit_tools import ToolPanel
 from app.qt.export_controller import ExportController
 from app.qt.segment_controller import DEVICES, SegmentController
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.menus["View"].addAction(self.display_dock.toggleViewAction())
         for view in self.slice_views.values():  # Enter closes a polygon only in the slice views
             view.addAction(self.actions["close_polygon"])
+        self._grey_out_absent_devices()
         self._follow_state()
         self.case_warnings = install_case_warnings(self, self.state)
         self.statusBar().addPermanentWidget(self.cursor_readout)
@@ -124,6 +126,7 @@ class MainWindow(QMainWindow):
         # Display and Tools share one place as tabs; the volumes stay visible below them
         self.tabifyDockWidget(self.display_dock, self.tools_dock)
         self.display_dock.raise_()
+        fit_tabbed_docks(self, [self.display_dock, self.tools_dock], self.volumes_dock)
 
     # ------------------------------------------------------------------ actions
     def _handlers(self) -> dict[str, Callable[..., object]]:
@@ -133,6 +136,7 @@ class MainWindow(QMainWindow):
             "open_files": opener.ask_files,
             "open_dicom": lambda: opener.ask_folder("Open DICOM folder"),
             "open_sample": opener.open_sample,
+            "reopen_scheme": opener.reopen_with_scheme,
             "export": self.exporter.export,
             "quit": self.close,
             "undo": lambda: self.report(edit.undo()),
@@ -159,6 +163,15 @@ class MainWindow(QMainWindow):
         for name in SEQUENCES:
             handlers[f"sequence_{name}"] = lambda _on=True, n=name: display.set_sequence(n)
         return handlers
+
+    def _grey_out_absent_devices(self) -> None:
+        """Segment ▸ Device: a device this computer lacks is disabled and says why."""
+        for device in DEVICES:
+            problem = self.segment.device_problems.get(device)
+            action = self.actions[f"device_{device}"]
+            action.setEnabled(problem is None)
+            if problem is not None:
+                action.setText(f"{action.text()} — {problem}")
 
     def choose_tool(self, key: str) -> None:
         """Activate an editing tool and show its options (the Tools tab)."""

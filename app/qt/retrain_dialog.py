@@ -31,18 +31,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.jobs.devices import device_problems
 from app.jobs.models import ActivateRequest, EvaluateRequest, RegisterRequest
 from app.jobs.retrain import (
     RetrainRequest,
     TrainingHistory,
     find_run_bundle,
+    fine_tuned_name,
     held_out_names,
     list_cases,
     new_run_dir,
     read_held_out,
     resumable_run,
+    too_few_cases,
+    training_case_count,
 )
 from app.jobs.runner import JobHandle, ProcessHandle, start_job, start_process
+from app.qt.gui_wording import for_the_gui
 from app.qt.training_plot import TrainingPlot
 from app.session.text import plural
 from app.state.job import format_duration
@@ -115,7 +120,12 @@ class RetrainDialog(QDialog):
         self.epochs_spin.setRange(1, 1000)
         self.epochs_spin.setValue(20)
         self.device_combo = QComboBox(self)
-        self.device_combo.addItems(["auto", "cpu", "cuda"])
+        for key, problem in device_problems().items():
+            if key == "mps" and problem:
+                continue
+            self.device_combo.addItem(key if problem is None else f"{key} — {problem}", key)
+            if problem:  # shown, greyed out, with the reason
+                self.device_combo.model().item(self.device_combo.count() - 1).setEnabled(False)
         form = QFormLayout()
         form.addRow("Training data:", data_row)
         form.addRow("Base model:", self.base_combo)
@@ -181,23 +191,28 @@ class RetrainDialog(QDialog):
         data = Path(self.data_edit.text()).expanduser()
         cases = list_cases(data)
         held_out = held_out_names(cases, self.registry.validation_cases())
-        self._data_size = len(cases) - len(held_out)
         if not cases:
             self.status_label.setText(
                 f"{data}: no cases with labels found. Use File ▸ Export with “add to my training set”, "
                 "or choose a folder of cases (one folder per case, BraTS file names, with *_seg)."
             )
             return
+        problem = too_few_cases(cases, data)
+        if problem:
+            self.status_label.setText(problem)
+            return
         base = int(self.base_combo.currentData())
+        init_bundle = self.registry.bundle_path(base)
         request = RetrainRequest(
             data_dir=data,
-            init_bundle=self.registry.bundle_path(base),
+            init_bundle=init_bundle,
             out_dir=new_run_dir(self.runs),
             epochs=self.epochs_spin.value(),
-            device=self.device_combo.currentText(),
+            device=str(self.device_combo.currentData()),
             base_version=base,
             val_cases=held_out,
             extra_args=self._extra_args,
+            name=fine_tuned_name(init_bundle),
         )
         self._launch(request)
 
@@ -207,7 +222,6 @@ class RetrainDialog(QDialog):
         if request is None:
             self.status_label.setText("No cancelled run with a checkpoint to resume.")
             return
-        self._data_size = len(list_cases(request.data_dir)) - len(request.val_cases)
         self._launch(request)
 
     def _launch(self, request: RetrainRequest) -> None:
@@ -267,6 +281,8 @@ class RetrainDialog(QDialog):
     def _status_text(self) -> str:
         h = self.history
         parts = [f"epoch {h.epoch}/{h.epochs}" if h.epochs else f"epoch {h.epoch}"]
+        if h.iterations:
+            parts.append(f"step {h.iteration}/{h.iterations}")
         if h.loss:
             parts.append(f"loss {h.loss[-1][1]:.4f}")
         dice = [f"{r} {h.dice[r][-1][1]:.3f}" for r in h.dice if h.dice[r]]
@@ -305,7 +321,7 @@ class RetrainDialog(QDialog):
             request.write_record("failed")
             self._set_running(False)
             reason = self.history.error or f"exit code {exit_code}; see the log below"
-            self.status_label.setText(f"Training failed: {reason}. No model version was added.")
+            self.status_label.setText(f"Training failed: {for_the_gui(reason)}. No model version was added.")
             self._end("failed")
         else:
             self._register(request)
@@ -318,12 +334,13 @@ class RetrainDialog(QDialog):
             self._register_failed(request, exc)
             return
         self.status_label.setText("Training finished; checking and registering the new model…")
+        held_out = read_held_out(bundle)
         job = RegisterRequest(
             self.registry,
             bundle,
             base_version=request.base_version,
-            data_size=self._data_size or None,
-            validation_cases=read_held_out(bundle),
+            data_size=training_case_count(list_cases(request.data_dir), held_out) or None,
+            validation_cases=held_out,
         )
         self.job = start_job(
             RegisterRequest.run,
@@ -395,7 +412,7 @@ class RetrainDialog(QDialog):
 
         self.eval_job = start_job(
             EvaluateRequest.run,
-            EvaluateRequest(self.registry, self.device_combo.currentText()),
+            EvaluateRequest(self.registry, str(self.device_combo.currentData())),
             title="Evaluate",
             on_progress=progress,
             on_result=self._evaluation_done,

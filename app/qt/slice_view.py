@@ -1,8 +1,10 @@
 """One slice view (axial, sagittal or coronal): a QImage composed by ``app.render`` plus crosshair and letters.
 
 Mouse: left click/drag moves the linked cursor, wheel or Page Up/Down changes the slice, Ctrl+wheel
-zooms, middle drag pans, right drag changes window (horizontal) and level (vertical). The image keeps
-its physical aspect ratio from the voxel spacing. No OpenGL: works on Qt's offscreen platform.
+zooms about the mouse, middle drag pans, right drag changes window (horizontal) and level (vertical). The image keeps
+its physical aspect ratio from the voxel spacing. An editing tool's preview (``tool_preview``) draws the
+brush's circle under the mouse and the lasso or polygon outline while it is drawn. No OpenGL: works on
+Qt's offscreen platform.
 """
 
 from __future__ import annotations
@@ -10,10 +12,21 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from app.qt.tool_preview import ToolPreview, preview_for
 from app.render.orientation import PlaneLayout, plane_layout
 from app.render.slice_image import compose_slice
 from app.session import EditOutcome, EditSession
@@ -22,6 +35,8 @@ from app.state.viewer_state import ViewerState
 
 CROSSHAIR_COLOUR = QColor(80, 160, 255, 200)
 LETTER_COLOUR = QColor(255, 200, 40)
+#: The brush circle and the lasso/polygon outline while drawing.
+PREVIEW_COLOUR = QColor(255, 255, 255, 230)
 ZOOM_RANGE = (0.5, 20.0)
 ZOOM_STEP = 1.25
 #: Right-drag sensitivity: one pixel changes window or level by this fraction of the window at press.
@@ -62,6 +77,10 @@ class SliceView(QWidget):
         self.layout_: PlaneLayout | None = None
         self.zoom = 1.0
         self.pan = QPointF(0.0, 0.0)
+        #: What the active tool draws over the image (brush circle, outline being drawn).
+        self.tool_preview: ToolPreview | None = None
+        self.mouse_pos: QPointF | None = None
+        self.setMouseTracking(True)  # the brush circle follows the mouse without a button held
         self._rgba: np.ndarray | None = None
         self._qimage: QImage | None = None
         self._image_slice: int | None = None
@@ -82,6 +101,8 @@ class SliceView(QWidget):
     def _on_tool(self, _key: str) -> None:
         editing = self.edit is not None and self.edit.tool_active
         self.setCursor(Qt.CursorShape.CrossCursor if editing else Qt.CursorShape.ArrowCursor)
+        self.tool_preview = None if self.edit is None else preview_for(self.edit.tool, self.edit.settings)
+        self.update()
 
     def _update_layout(self) -> None:
         case = self.state.case
@@ -186,7 +207,42 @@ class SliceView(QWidget):
         painter.drawImage(rect, self._ensure_image())
         self._draw_crosshair(painter, rect)
         self._draw_text(painter)
+        if self.tool_preview is not None:
+            self._draw_tool_preview(painter, rect, self.tool_preview)
         painter.end()
+
+    def mm_to_pixels(self) -> float:
+        """Widget pixels per millimetre at the current zoom (the same across and down: aspect is kept)."""
+        assert self.layout_ is not None
+        return self.image_rect().width() / (self.layout_.size[0] * self.layout_.pixel_spacing[0])
+
+    def _draw_tool_preview(self, painter: QPainter, rect: QRectF, preview: ToolPreview) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if preview.outline is not None:
+            plane, vertices = preview.outline()
+            if plane == self.plane and vertices and self._on_this_slice(vertices[0]):
+                points = [self.widget_pos_of(v) for v in vertices]
+                painter.setPen(QPen(PREVIEW_COLOUR, 1.5))
+                painter.drawPolyline(QPolygonF(points))
+                if preview.rubber_band:
+                    for point in points:
+                        painter.drawRect(QRectF(point.x() - 2, point.y() - 2, 4, 4))
+                    if self.mouse_pos is not None and rect.contains(self.mouse_pos):
+                        painter.setPen(QPen(PREVIEW_COLOUR, 1, Qt.PenStyle.DashLine))
+                        painter.drawPolyline(QPolygonF([points[-1], self.mouse_pos, points[0]]))
+        if (
+            preview.brush_radius_mm is not None
+            and self.mouse_pos is not None
+            and rect.contains(self.mouse_pos)
+        ):
+            radius = preview.brush_radius_mm() * self.mm_to_pixels()
+            painter.setPen(QPen(PREVIEW_COLOUR, 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawEllipse(self.mouse_pos, radius, radius)
+
+    def _on_this_slice(self, voxel: tuple[int, int, int]) -> bool:
+        assert self.layout_ is not None
+        return voxel[self.layout_.slice_axis] == self.slice_index
 
     def _draw_crosshair(self, painter: QPainter, rect: QRectF) -> None:
         centre = self.widget_pos_of(self.state.cursor.position)
@@ -225,6 +281,9 @@ class SliceView(QWidget):
             self._left(event, "press")
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        self.mouse_pos = event.position()
+        if self.tool_preview is not None:
+            self.update()
         if self._drag is None:
             return
         button, origin, start = self._drag
@@ -246,6 +305,12 @@ class SliceView(QWidget):
             self._left(event, "release")
         self._drag = None
 
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        self.mouse_pos = None
+        if self.tool_preview is not None:
+            self.update()
+        super().leaveEvent(event)
+
     def _left(self, event: QMouseEvent, kind: str) -> None:
         edit = self.edit
         if edit is None or not edit.tool_active:
@@ -262,14 +327,15 @@ class SliceView(QWidget):
         )
         if outcome is not None and outcome.error:
             self.edit_failed.emit(outcome)
+        if self.tool_preview is not None:
+            self.update()  # the outline grew (or was filled and cleared)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         if self.layout_ is None:
             return
         steps = round(event.angleDelta().y() / 120)
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.zoom = float(np.clip(self.zoom * ZOOM_STEP**steps, *ZOOM_RANGE))
-            self.update()
+            self.zoom_about(event.position(), ZOOM_STEP**steps)
         elif steps:
             self.state.cursor.step(self.layout_.slice_axis, steps)
 
@@ -279,6 +345,23 @@ class SliceView(QWidget):
             super().keyPressEvent(event)
             return
         self.state.cursor.step(self.layout_.slice_axis, steps)
+
+    def zoom_about(self, anchor: QPointF, factor: float) -> None:
+        """Zoom by ``factor`` (within ZOOM_RANGE) keeping the image point under ``anchor`` where it is."""
+        if self.layout_ is None:
+            return
+        zoom = float(np.clip(self.zoom * factor, *ZOOM_RANGE))
+        before = self.image_rect()
+        u = (anchor.x() - before.x()) / before.width()
+        v = (anchor.y() - before.y()) / before.height()
+        scale = zoom / self.zoom
+        width, height = before.width() * scale, before.height() * scale
+        self.zoom = zoom
+        self.pan = QPointF(
+            anchor.x() - u * width - (self.width() - width) / 2,
+            anchor.y() - v * height - (self.height() - height) / 2,
+        )
+        self.update()
 
     def reset_view(self) -> None:
         """Fit the slice to the view again (zoom 1, no pan)."""

@@ -28,6 +28,9 @@ from segmentation_core.training.progress import ProgressReporter
 from segmentation_core.training.sampling import PatchSampler
 from segmentation_core.types import CancelToken
 
+#: Progress inside an epoch ("step" events) at most this often (seconds): an epoch can take minutes.
+STEP_REPORT_S = 1.0
+
 logger = logging.getLogger(__name__)
 
 
@@ -199,6 +202,7 @@ class Trainer:
             device=str(self.device),
         )
         started, start_iteration, running = time.monotonic(), self.iteration, []
+        last_step_report = -math.inf  # the first step is always reported
         network.train()
         for images, targets in loader:
             if cancel is not None and cancel.cancelled:
@@ -224,7 +228,27 @@ class Trainer:
             if self.iteration % c.iterations_per_epoch == 0 or self.iteration == stop:
                 self._end_of_epoch(running, started, start_iteration)
                 running = []
+            else:
+                last_step_report = self._report_step(running[-1], started, start_iteration, last_step_report)
         return self.finish()
+
+    def _report_step(self, loss: float, started: float, start_iteration: int, last_report: float) -> float:
+        """A "step" event inside an epoch (at most one per STEP_REPORT_S); returns when it was sent."""
+        now = time.monotonic()
+        if now - last_report < STEP_REPORT_S:
+            return last_report
+        c = self.config
+        per_iteration = (now - started) / max(1, self.iteration - start_iteration)
+        self.reporter.emit(
+            "step",
+            epoch=math.ceil(self.iteration / c.iterations_per_epoch),
+            epochs=c.epochs,
+            iteration=self.iteration,
+            iterations=self.total_iterations,
+            step_loss=loss,
+            eta_s=round(per_iteration * (self.total_iterations - self.iteration), 1),
+        )
+        return now
 
     def _end_of_epoch(self, losses: list[float], started: float, start_iteration: int) -> None:
         c = self.config
