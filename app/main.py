@@ -222,7 +222,7 @@ def run_gui(self_test: bool, screenshot: str | None = None, case: list[Path] | N
             if settings_folder is not None:
                 shutil.rmtree(settings_folder, ignore_errors=True)
     window.show()
-    window.segmentation.offer_recoveries_at_start()
+    window.offer_recoveries_at_start()
     if case and window.state.case is None:
         window.case_opener.open_paths(case)
     return app.exec()

@@ -67,7 +67,7 @@ def main() -> None:
 
     app = QApplication.instance() or QApplication([])
     window = MainWindow()
-    window.segmentation.ask = lambda title, text: True
+    window.ask = lambda title, text: True
     window.show()
     handle = window.case_opener.open_paths([resources.sample_case_dir()])
     while handle.running or not window.view3d.surfaces_ready:
@@ -76,7 +76,7 @@ def main() -> None:
     idle_end = time.perf_counter() + IDLE_S
     idle = record_frames(app, window, lambda: time.perf_counter() > idle_end)
     started = time.perf_counter()
-    job = window.segmentation.segment.run()
+    job = window.segment.run()
     during = record_frames(app, window, lambda: not job.running)
     inference_s = time.perf_counter() - started
     window.close()

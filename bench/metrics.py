@@ -23,10 +23,11 @@ from scipy import ndimage
 from bench._common import peak_rss_mb, save_results
 from segmentation_core.io import read_label_file
 from segmentation_core.labels import ED, NCR, region_mask
+from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.metrics import lesion_wise, region_metrics, volumes_cm3
 
 DEFAULT_CASE = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "real" / "Brats18_CBICA_AME_1"
-REGIONS = ("WT", "TC", "ET")
+
 REPEATS = 5
 
 

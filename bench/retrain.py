@@ -36,7 +36,7 @@ def _predict(bundle: Path, case: Case) -> np.ndarray:
 
 
 def main() -> None:
-    from app.jobs.retrain import RetrainRequest, new_run_dir, parse_progress_line, read_held_out
+    from app.jobs.retrain import RetrainRequest, new_run_dir, read_held_out
     from segmentation_core.io import load_case
     from segmentation_core.registry import (
         DATA_DIR_ENV,
@@ -47,6 +47,7 @@ def main() -> None:
         runs_dir,
         training_library_dir,
     )
+    from segmentation_core.training.progress import parse_event
     from tests.core.io_fixtures import oblique_affine, write_brats_case
     from tests.core.model_fixtures import make_tiny_bundle
 
@@ -81,7 +82,7 @@ def main() -> None:
         )
         if result.returncode != 0:
             raise SystemExit(f"training failed:\n{result.stderr}")
-        events = [e for line in result.stdout.splitlines() if (e := parse_progress_line(line))]
+        events = [e for line in result.stdout.splitlines() if (e := parse_event(line))]
         version = _timed(
             times,
             "register_s",

@@ -1,6 +1,7 @@
 """Training throughput: patches per second of the bundled model's recipe, on CPU (and CUDA when present).
 
-Run: ``.venv/bin/python -m bench.training [--threads N] [--iterations N]``. Uses synthetic cached cases
+Run: ``.venv/bin/python -m bench.training [--threads N] [--iterations N] [--patch P] [--base-filters F]
+[--depth D] [--batch B]`` (defaults: the bundled model's recipe). Uses synthetic cached cases
 (two 120x120x78 volumes, the size of a 2 mm BraTS brain crop) so it needs no data. Times, per device:
 batch preparation (foreground-oversampled sampling + augmentation) and the optimiser step
 (forward, Dice+BCE loss, backward, clipping, AdamW) separately, after two warm-up iterations.
@@ -44,9 +45,11 @@ def synthetic_cases(folder: Path, count: int = 2) -> list[CachedCase]:
     return cases
 
 
-def measure(device: torch.device, dataset: BatchDataset, iterations: int) -> dict:
+def measure(
+    device: torch.device, dataset: BatchDataset, iterations: int, base_filters: int, depth: int, batch: int
+) -> dict:
     torch.manual_seed(0)
-    network = UNet3D(base_filters=16, depth=4).to(device)
+    network = UNet3D(base_filters=base_filters, depth=depth).to(device)
     optimizer = torch.optim.AdamW(network.parameters(), lr=3e-3)
     data_s = step_s = 0.0
     for k in range(iterations + 2):
@@ -69,7 +72,7 @@ def measure(device: torch.device, dataset: BatchDataset, iterations: int) -> dic
         "device": str(device),
         "iterations": iterations,
         "seconds": round(total, 3),
-        "patches_per_s": round(iterations * BATCH / total, 3),
+        "patches_per_s": round(iterations * batch / total, 3),
         "data_s_per_iteration": round(data_s / iterations, 4),
         "step_s_per_iteration": round(step_s / iterations, 4),
     }
@@ -79,18 +82,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--patch", type=int, default=PATCH[0], help="cubic patch edge in voxels")
+    parser.add_argument("--base-filters", type=int, default=16)
+    parser.add_argument("--depth", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=BATCH)
     args = parser.parse_args()
+    patch = (args.patch,) * 3
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
-        sampler = PatchSampler(synthetic_cases(Path(tmp)), PATCH)
-        dataset = BatchDataset(sampler, BATCH, seed=0, start=0, stop=args.iterations + 2)
-        runs = [measure(torch.device("cpu"), dataset, args.iterations)]
+        sampler = PatchSampler(synthetic_cases(Path(tmp)), patch)
+        dataset = BatchDataset(sampler, args.batch, seed=0, start=0, stop=args.iterations + 2)
+        shape = (args.iterations, args.base_filters, args.depth, args.batch)
+        runs = [measure(torch.device("cpu"), dataset, *shape)]
         if torch.cuda.is_available():
-            runs.append(measure(torch.device("cuda"), dataset, args.iterations))
+            runs.append(measure(torch.device("cuda"), dataset, *shape))
     save_results(
         "training",
         {
-            "recipe": {"patch": PATCH, "batch": BATCH, "base_filters": 16, "depth": 4, "loss": "dice_bce"},
+            "recipe": {
+                "patch": patch,
+                "batch": args.batch,
+                "base_filters": args.base_filters,
+                "depth": args.depth,
+                "loss": "dice_bce",
+            },
             "threads": args.threads,
             "runs": runs,
             "peak_rss_mb": round(peak_rss_mb(), 1),

@@ -26,6 +26,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -103,7 +104,7 @@ def start_method() -> str:
     return "spawn"
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> Any:  # a fork, forkserver or spawn context (typeshed's BaseContext lacks Process)
     context = multiprocessing.get_context(start_method())
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(_PRELOAD)

@@ -20,6 +20,8 @@ REGIONS: dict[str, frozenset[int]] = {
     "TC": frozenset({NCR, ET}),
     "ET": frozenset({ET}),
 }
+#: The region names in report order (WT, TC, ET): the one list every table, plot and metric uses.
+REGION_NAMES: tuple[str, ...] = tuple(REGIONS)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ class Preprocessed:
 
     @property
     def cropped_shape(self) -> tuple[int, int, int]:
-        return tuple(s.stop - s.start for s in self.box)  # type: ignore[return-value]
+        return tuple(s.stop - s.start for s in self.box)
 
     @property
     def resampled(self) -> bool:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import queue
 from collections.abc import Generator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.jobs.background import yield_progress
 from segmentation_core.io import CaseLoadError
 from segmentation_core.io.naming import parse_name
 from segmentation_core.types import CancelToken, Case, Progress
-
-#: How often (s) the job looks for the loader's progress while it works.
-POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -36,13 +32,13 @@ class LoadCaseRequest:
 
         Raises CaseLoadError naming a file whose name does not say which sequence it holds.
         """
-        paths = [Path(p) for p in paths]
-        if not paths:
+        files = [Path(p) for p in paths]
+        if not files:
             raise CaseLoadError(None, "no files were given", "choose a case folder or its image files")
-        if len(paths) == 1:
-            return cls(paths[0])
+        if len(files) == 1:
+            return cls(files[0])
         roles: dict[str, Path] = {}
-        for path in paths:
+        for path in files:
             parsed = parse_name(path.name)
             if parsed is None:
                 raise CaseLoadError(
@@ -66,17 +62,5 @@ def run_load_case(request: LoadCaseRequest, cancel: CancelToken) -> Generator[Pr
     """
     from segmentation_core.io import load_case  # nibabel and SimpleITK load in the worker, not at start-up
 
-    updates: queue.SimpleQueue[Progress] = queue.SimpleQueue()
     source = request.source if isinstance(request.source, Path) else dict(request.source)
-    with ThreadPoolExecutor(1, thread_name_prefix="load-case") as pool:
-        future = pool.submit(load_case, source, scheme=request.scheme, progress=updates.put, cancel=cancel)
-        try:
-            while not future.done() or not updates.empty():
-                try:
-                    yield updates.get(timeout=POLL_S)
-                except queue.Empty:
-                    continue
-        finally:  # closed early (the user cancelled): stop the loader at its next file
-            if not future.done():
-                cancel.cancel()
-    return future.result()
+    return (yield from yield_progress(load_case, cancel, source, scheme=request.scheme))

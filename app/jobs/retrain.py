@@ -1,20 +1,22 @@
 """Retraining as a child process: the ``brats-seg train`` command line and its JSON-lines progress.
 
-Qt-free: the dialog (``app.qt.retrain_dialog``) runs the command with QProcess and feeds every stdout
-line to a ``TrainingHistory``.
+Qt-free: the dialog (``app.qt.retrain_dialog``) runs the command with QProcess and feeds every event
+of its stdout (``segmentation_core.training.progress``, the schema the trainer writes) to a
+``TrainingHistory``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-REGIONS = ("WT", "TC", "ET")
+from segmentation_core.atomic import write_json
+from segmentation_core.labels import REGION_NAMES as REGIONS
+from segmentation_core.training.progress import DoneEvent, EpochEvent, ErrorEvent, TrainingEvent
+
 RUN_RECORD = "retrain-run.json"
 #: The resumable checkpoint ``brats-seg train`` keeps in its output folder (``--resume`` continues it).
 CHECKPOINT = "last.pt"
@@ -74,7 +76,7 @@ class RetrainRequest:
             "extra_args": list(self.extra_args),
             "status": status,
         }
-        (self.out_dir / RUN_RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
+        write_json(self.out_dir / RUN_RECORD, record)  # atomic: a reader never sees half a record
 
 
 def new_run_dir(runs_dir: Path) -> Path:
@@ -127,9 +129,10 @@ def held_out_names(cases: list[Path], validation: list[Path] | None) -> tuple[st
 def read_held_out(bundle: Path) -> list[Path] | None:
     """Case folders the run held out for validation (``training.val_cases`` in model.json), or None."""
     from segmentation_core.io import CaseLoadError, find_cases
+    from segmentation_core.models.spec import ModelSpec
 
     try:
-        training = json.loads((bundle / "model.json").read_text(encoding="utf-8")).get("training", {})
+        training = ModelSpec.load(bundle).training
         names, data = set(training["val_cases"]), Path(training["data"])
         found = [case for case in find_cases(data) if case.name in names]
     except (OSError, ValueError, KeyError, TypeError, CaseLoadError):
@@ -137,38 +140,9 @@ def read_held_out(bundle: Path) -> list[Path] | None:
     return found or None
 
 
-def parse_progress_line(line: str) -> dict[str, Any] | None:
-    """The JSON object on one stdout line, or None for anything else (log text, blank lines)."""
-    line = line.strip()
-    if not line.startswith("{"):
-        return None
-    try:
-        value = json.loads(line)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _validation_metrics(event: dict[str, Any]) -> dict[str, dict[str, float]] | None:
-    """Per-region validation metrics of an event: ``val`` (or similar) itself or its ``mean`` entry."""
-    for key in ("val", "validation", "val_metrics", "metrics"):
-        value = event.get(key)
-        if isinstance(value, dict) and isinstance(value.get("mean"), dict):
-            value = value["mean"]
-        if isinstance(value, dict) and any(region in value for region in REGIONS):
-            return {r: value[r] for r in REGIONS if isinstance(value.get(r), dict)}
-    return None
-
-
 @dataclass
 class TrainingHistory:
-    """Everything the retrain dialog draws, accumulated from the child's JSON-lines progress."""
+    """Everything the retrain dialog draws, accumulated from the child's typed progress events."""
 
     loss: list[tuple[float, float]] = field(default_factory=list)
     dice: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: {r: [] for r in REGIONS})
@@ -180,37 +154,25 @@ class TrainingHistory:
     error: str | None = None
     events: int = 0
 
-    def feed(self, event: dict[str, Any]) -> None:
-        """Add one progress object."""
+    def feed(self, event: TrainingEvent) -> None:
+        """Add one progress event."""
         self.events += 1
-        epoch = _number(event.get("epoch"))
-        if epoch is not None:
-            self.epoch = int(epoch)
-        total = _number(event.get("epochs"))
-        if total is not None:
-            self.epochs = int(total)
-        loss = _number(event.get("loss"))
-        if loss is not None:
-            self.loss.append((self._x(event), loss))
-        metrics = _validation_metrics(event)
-        if metrics:
-            for region, values in metrics.items():
-                dice = _number(values.get("dice"))
-                if dice is not None:
-                    self.dice[region].append((float(self.epoch), dice))
-        eta = _number(event.get("eta_s", event.get("eta")))
-        if eta is not None:
-            self.eta_s = max(0.0, eta)
-        for key in ("checkpoint", "bundle", "error"):
-            if isinstance(event.get(key), str):
-                setattr(self, key, event[key])
-
-    def _x(self, event: dict[str, Any]) -> float:
-        """Position on the epoch axis: epoch - 1 + step / steps when the step is known, else the epoch."""
-        step, steps = _number(event.get("step")), _number(event.get("steps"))
-        if step is not None and steps:
-            return max(0, self.epoch - 1) + step / steps
-        return float(self.epoch)
+        if isinstance(event, EpochEvent):
+            self.epoch = event.epoch
+            if event.epochs is not None:
+                self.epochs = event.epochs
+            if event.loss is not None:
+                self.loss.append((float(event.epoch), event.loss))
+            for region, score in event.val.items():
+                if score.dice is not None:
+                    self.dice[region].append((float(event.epoch), score.dice))
+            if event.eta_s is not None:
+                self.eta_s = max(0.0, event.eta_s)
+            self.checkpoint = event.checkpoint or self.checkpoint
+        elif isinstance(event, DoneEvent):
+            self.bundle = event.bundle
+        elif isinstance(event, ErrorEvent):
+            self.error = event.error
 
     @property
     def fraction(self) -> float:

@@ -26,6 +26,8 @@ class JobHandle:
         self.token = token
         self.title = title
         self.running = True
+        #: The progress view showing this job, if any (kept alive with the handle).
+        self.dialog: object | None = None
 
     def cancel(self) -> None:
         """Ask the job to stop: its CancelToken is set and the generator is closed at its next yield."""
@@ -80,6 +82,6 @@ def start_job(
         worker.yielded.connect(lambda progress: on_progress(progress))
     worker.returned.connect(lambda result: report(on_result, result))
     worker.errored.connect(errored)
-    worker.finished.connect(finished)
+    worker.finished.connect(lambda *_: finished())
     worker.start()
     return handle

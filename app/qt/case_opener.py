@@ -11,14 +11,13 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, QUrl, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 import resources
 from app.jobs.load_case import LoadCaseRequest, run_load_case
-from app.jobs.runner import JobHandle, start_job
-from app.qt.job_dialog import JobProgressDialog
-from app.state.job import JobState
+from app.jobs.runner import JobHandle
+from app.qt.job_dialog import start_job_with_dialog
+from app.qt.shell import Shell
 from app.state.viewer_state import ViewerState
 from segmentation_core.io import CaseLoadError
 from segmentation_core.types import Case
@@ -44,46 +43,33 @@ class CaseOpener(QObject):
 
     case_opened = Signal(object)  # Case
 
-    def __init__(self, window: QMainWindow, state: ViewerState, settings: QSettings | None = None) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        shell: Shell,
+        state: ViewerState,
+        before_open: Callable[[], bool] = lambda: True,
+        settings: QSettings | None = None,
+    ) -> None:
+        super().__init__(shell.parent)
+        self.shell = shell
         self.state = state
         self.settings = settings or QSettings()
         self.job: JobHandle | None = None
-        #: Asked before another case replaces the open one (e.g. "discard unsaved edits?"); False stops.
-        self.before_open: Callable[[], bool] | None = None
-        self.dialog: JobProgressDialog | None = None
-        #: asked before another case replaces the open one (e.g. "discard unsaved edits?")
-        self.before_open: Callable[[], bool] = lambda: True
-        self.recent_menu = QMenu("Open &recent", window)
+        #: Asked once before another case replaces the open one ("discard unsaved edits?"); False stops.
+        self.before_open = before_open
+        self.recent_menu = QMenu("Open &recent", shell.parent)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
 
-    def install(self, menu: QMenu) -> dict[str, QAction]:
-        """Add Open case folder / files / DICOM folder / sample and Open recent to ``menu``."""
-        w = self.window
-        actions = {
-            "open_folder": QAction("&Open case folder…", w, shortcut=QKeySequence.StandardKey.Open),
-            "open_files": QAction("Open case &files…", w),
-            "open_dicom": QAction("Open &DICOM folder…", w),
-            "open_sample": QAction("Open &sample case (BraTS 2018)", w),
-        }
-        actions["open_folder"].triggered.connect(lambda: self._ask_folder("Open case folder"))
-        actions["open_files"].triggered.connect(self._ask_files)
-        actions["open_dicom"].triggered.connect(lambda: self._ask_folder("Open DICOM folder"))
-        actions["open_sample"].triggered.connect(self.open_sample)
-        for action in actions.values():
-            menu.addAction(action)
-        menu.addMenu(self.recent_menu)
-        return actions
-
     # ------------------------------------------------------------------ asking
-    def _ask_folder(self, title: str) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, title)
+    def ask_folder(self, title: str) -> None:
+        folder = QFileDialog.getExistingDirectory(self.shell.parent, title)
         if folder:
             self.open_paths([Path(folder)])
 
-    def _ask_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self.window, "Open the files of one case", "", IMAGE_FILTER)
+    def ask_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self.shell.parent, "Open the files of one case", "", IMAGE_FILTER
+        )
         if files:
             self.open_paths([Path(f) for f in files])
 
@@ -118,51 +104,36 @@ class CaseOpener(QObject):
     def open_paths(self, paths: list[Path]) -> JobHandle | None:
         """Load a case from a folder, an MSD file or a case's files, in a worker (one load at a time)."""
         if self.job is not None and self.job.running:
-            self.window.statusBar().showMessage("A case is still loading; cancel it first.", 5000)
+            self.shell.status("A case is still loading; cancel it first.", 5000)
             return None
-        if self.state.case is not None and self.before_open is not None and not self.before_open():
-            return None
-        if not self.before_open():
+        if self.state.case is not None and not self.before_open():
             return None
         try:
             request = LoadCaseRequest.from_paths(paths)
         except CaseLoadError as exc:
-            show_load_error(self.window, exc)
+            show_load_error(self.shell.parent, exc)
             return None
-        job_state = JobState(f"Opening {request.label}")
-        self.dialog = JobProgressDialog(job_state.title, "Reading the sequences…", self.window)
-        job_state.changed.connect(self.dialog.show_snapshot)
-        self.dialog.show()
-        self.window.statusBar().showMessage(f"Opening {request.label}…")
-        self.job = start_job(
+        self.shell.status(f"Opening {request.label}…", 0)
+        self.job = start_job_with_dialog(
             run_load_case,
             request,
-            title=job_state.title,
-            on_progress=job_state.update,
+            title=f"Opening {request.label}",
+            detail="Reading the sequences…",
+            parent=self.shell.parent,
             on_result=lambda case: self._loaded(case, paths),
             on_error=self._failed,
-            on_cancelled=lambda: self.window.statusBar().showMessage("Opening cancelled.", 5000),
-            on_finished=self._close_dialog,
+            on_cancelled=lambda: self.shell.status("Opening cancelled.", 5000),
         )
-        self.dialog.cancel_requested.connect(self.job.cancel)
         return self.job
 
     def _loaded(self, case: Case, paths: list[Path]) -> None:
         self.state.set_case(case)
         self._remember(paths)
-        self.window.setWindowTitle(f"BraTS Viewer — {case.case_id}")
         labels = "with labels" if case.labels is not None else "no labels"
         note = f"  Warning: {' '.join(case.warnings)}" if case.warnings else ""
-        self.window.statusBar().showMessage(f"Opened {case.case_id} ({labels}).{note}", 10000)
+        self.shell.status(f"Opened {case.case_id} ({labels}).{note}", 10000)
         self.case_opened.emit(case)
 
     def _failed(self, exc: BaseException) -> None:
-        self.window.statusBar().showMessage("The case could not be opened.", 5000)
-        show_load_error(self.window, exc)
-
-    def _close_dialog(self) -> None:
-        if self.dialog is not None:
-            self.dialog.blockSignals(True)  # closing is not a cancel request
-            self.dialog.close()
-            self.dialog.deleteLater()
-            self.dialog = None
+        self.shell.status("The case could not be opened.", 5000)
+        show_load_error(self.shell.parent, exc)

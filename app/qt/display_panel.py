@@ -7,7 +7,7 @@ Widgets only: every control writes ``ViewerState.display`` and follows its ``cha
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QColorDialog,
@@ -113,15 +113,6 @@ class DisplayPanel(QWidget):
         form.addRow(self.outline_box)
         form.addRow(self.composite_box)
         return group
-
-    def install_shortcuts(self, window: QWidget) -> list[QShortcut]:
-        """Keys 1-4 choose T1, T1ce, T2, FLAIR anywhere in ``window``."""
-        shortcuts = []
-        for number, name in enumerate(SEQUENCES, start=1):
-            shortcut = QShortcut(QKeySequence(str(number)), window)
-            shortcut.activated.connect(lambda n=name: self.display.set_sequence(n))
-            shortcuts.append(shortcut)
-        return shortcuts
 
     # ------------------------------------------------------------------ widgets -> state
     def _window_from_spins(self) -> None:

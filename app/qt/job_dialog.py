@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialog, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from app.state.job import JobSnapshot
+from app.jobs.runner import JobFunction, JobHandle, start_job
+from app.state.job import JobSnapshot, JobState
 
 
 class JobProgressDialog(QDialog):
@@ -43,3 +47,40 @@ class JobProgressDialog(QDialog):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         self.request_cancel()
         super().closeEvent(event)
+
+
+def start_job_with_dialog(
+    run: JobFunction,
+    request: object,
+    *,
+    title: str,
+    detail: str,
+    parent: QWidget,
+    on_result: Callable[[Any], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    on_cancelled: Callable[[], None] | None = None,
+) -> JobHandle:
+    """Start a job with a progress dialog (bar, ETA, Cancel) that closes when the job ends."""
+    job_state = JobState(title)
+    dialog = JobProgressDialog(title, detail, parent)
+    job_state.changed.connect(dialog.show_snapshot)
+
+    def close_dialog() -> None:
+        dialog.blockSignals(True)  # closing is not a cancel request
+        dialog.close()
+        dialog.deleteLater()
+
+    handle = start_job(
+        run,
+        request,
+        title=title,
+        on_progress=job_state.update,
+        on_result=on_result,
+        on_error=on_error,
+        on_cancelled=on_cancelled,
+        on_finished=close_dialog,
+    )
+    dialog.cancel_requested.connect(handle.cancel)
+    handle.dialog = dialog
+    dialog.show()
+    return handle

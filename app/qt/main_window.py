@@ -1,36 +1,43 @@
-"""The main window: three slice views and a 3D view in a 2x2 grid, menus, display panel and status bar.
+"""The main window: three slice views and a 3D view in a 2x2 grid, the docks, the menus and the status bar.
 
-Each menu group lives in its own module (``case_opener`` for File, ``view_menu`` for View,
-``retrain_menu`` for Retrain); this file only assembles them.
+It owns the state and the two sessions, gives every controller what it needs explicitly (a Shell, the
+state, a session) and builds the menus and shortcuts from the one actions table (``app.qt.actions``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QPaintEvent
-from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMenu, QWidget
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QPaintEvent
+from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QWidget
 
 from app.qt.about import show_about
+from app.qt.actions import build_actions
 from app.qt.case_opener import CaseOpener, local_paths
+from app.qt.case_warnings import install_case_warnings
 from app.qt.cursor_readout import CursorReadout
 from app.qt.display_panel import DisplayPanel
-from app.qt.retrain_menu import install_retrain_menu
-from app.qt.segmentation_ui import SegmentationUI
+from app.qt.edit_tools import ToolPanel
+from app.qt.export_controller import ExportController
+from app.qt.segment_controller import DEVICES, SegmentController
+from app.qt.shell import Shell
 from app.qt.slice_view import SliceView
 from app.qt.view3d import View3D
-from app.qt.view_menu import install_view_menu
+from app.qt.volumes_panel import VolumesPanel
 from app.render.orientation import PLANES
+from app.session import TOOLS, CaseSession, EditOutcome, EditSession
 from app.state.viewer_state import ViewerState
+from segmentation_core.labels import LABEL_NAMES
+from segmentation_core.types import SEQUENCES
 
 logger = logging.getLogger(__name__)
 
-MENU_TITLES = ("&File", "&Edit", "&Segment", "&Retrain", "&View", "&Help")
-
 
 class MainWindow(QMainWindow):
-    """Top-level window. Widgets only: state, tools and jobs live in their own layers."""
+    """Top-level window. Widgets and wiring only: state, sessions, tools and jobs live in their layers."""
 
     #: Emitted once, when the window and its child widgets have been painted for the first time.
     first_painted = Signal()
@@ -42,24 +49,53 @@ class MainWindow(QMainWindow):
         self.resize(1400, 1000)
         self.setAcceptDrops(True)
         self.state = state or ViewerState()
-        self.menus: dict[str, QMenu] = {}
-        self.actions_by_name: dict[str, QAction] = {}
+        self.shell = Shell(self, self.statusBar().showMessage, lambda title, text: self.ask(title, text))
+        self.session = CaseSession(self.state, ask=self.shell.ask, notify=self.statusBar().showMessage)
+        self.edit = EditSession(self.state)
         self.slice_views: dict[str, SliceView] = {
-            plane: SliceView(self.state, plane, self) for plane in PLANES
+            plane: SliceView(self.state, plane, self, edit=self.edit) for plane in PLANES
         }
+        for view in self.slice_views.values():
+            view.edit_failed.connect(self.report)
         self.view3d = View3D(self.state, self)
         self.display_panel = DisplayPanel(self.state, self)
-        self.display_panel.install_shortcuts(self)
-        self.case_opener = CaseOpener(self, self.state)
+        self.tools_panel = ToolPanel(self.edit, self.report, self)
+        self.volumes = VolumesPanel(self)
+        self.session.tracker_changed.connect(self.volumes.attach)
+        self.case_opener = CaseOpener(
+            self.shell, self.state, before_open=lambda: self.session.confirm_discard("Open another case")
+        )
+        self.case_opener.case_opened.connect(
+            lambda case: self.setWindowTitle(f"BraTS Viewer — {case.case_id}")
+        )
+        self.segment = SegmentController(self.shell, self.state, self.session)
+        self.exporter = ExportController(self.shell, self.session)
         self.cursor_readout = CursorReadout(self.state, self)
+        self._retrain_dialog: QWidget | None = None
         self._build_grid()
-        self._build_dock()
-        self._build_menus()
-        self.segmentation = SegmentationUI(self)
-        self.case_opener.before_open = lambda: self.segmentation.confirm_discard("Open another case")
+        self._build_docks()
+        self.actions, self.menus = build_actions(self, self.menuBar(), self._handlers())
+        self.menus["File"].insertMenu(self.actions["export"], self.case_opener.recent_menu)
+        self.menus["View"].addAction(self.display_dock.toggleViewAction())
+        for view in self.slice_views.values():  # Enter closes a polygon only in the slice views
+            view.addAction(self.actions["close_polygon"])
+        self._follow_state()
+        self.case_warnings = install_case_warnings(self, self.state)
         self.statusBar().addPermanentWidget(self.cursor_readout)
         self.statusBar().showMessage("No case open: File ▸ Open case folder… or File ▸ Open sample case")
 
+    def ask(self, title: str, text: str) -> bool:
+        """A yes/no question to the user (tests replace this attribute; a modal box would block them)."""
+        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
+
+    def report(self, outcome: EditOutcome) -> None:
+        """Show what an edit operation did: a status line, or a warning for an error."""
+        if outcome.error:
+            self.shell.warn("Cannot edit", outcome.text)
+        else:
+            self.statusBar().showMessage(outcome.text, 5000)
+
+    # ------------------------------------------------------------------ layout
     def _build_grid(self) -> None:
         central = QWidget(self)
         grid = QGridLayout(central)
@@ -74,24 +110,103 @@ class MainWindow(QMainWindow):
             grid.setColumnStretch(index, 1)
         self.setCentralWidget(central)
 
-    def _build_dock(self) -> None:
-        self.display_dock = QDockWidget("Display", self)
-        self.display_dock.setObjectName("display_dock")
-        self.display_dock.setWidget(self.display_panel)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.display_dock)
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        for title in MENU_TITLES:
-            self.menus[title.replace("&", "")] = bar.addMenu(title)
-        self.actions_by_name.update(self.case_opener.install(self.menus["File"]))
-        self.menus["File"].addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
-        self.menus["File"].addAction(quit_action)
-        self.actions_by_name.update(install_view_menu(self, self.menus["View"]))
-        self.actions_by_name.update(install_retrain_menu(self, self.menus))
-        about = QAction("&About BraTS Viewer", self, triggered=lambda: show_about(self))
-        self.menus["Help"].addAction(about)
+    def _build_docks(self) -> None:
+        self.display_dock = self._dock("Display", "display_dock", self.display_panel)
+        self.tools_dock = self._dock("Tools", "tools_dock", self.tools_panel)
+        self.volumes_dock = self._dock("Volumes", "volumes_dock", self.volumes)
+        # Display and Tools share one place as tabs; the volumes stay visible below them
+        self.tabifyDockWidget(self.display_dock, self.tools_dock)
+        self.display_dock.raise_()
+
+    # ------------------------------------------------------------------ actions
+    def _handlers(self) -> dict[str, Callable[..., object]]:
+        display, edit, opener = self.state.display, self.edit, self.case_opener
+        handlers: dict[str, Callable[..., object]] = {
+            "open_folder": lambda: opener.ask_folder("Open case folder"),
+            "open_files": opener.ask_files,
+            "open_dicom": lambda: opener.ask_folder("Open DICOM folder"),
+            "open_sample": opener.open_sample,
+            "export": self.exporter.export,
+            "quit": self.close,
+            "undo": lambda: self.report(edit.undo()),
+            "redo": lambda: self.report(edit.redo()),
+            "close_polygon": edit.finish_polygon,
+            "run_ai": self.segment.run,
+            "tta": self.segment.set_tta,
+            "fine_tune": self.open_retrain_dialog,
+            "manage_models": self.open_models_dialog,
+            "reset_views": lambda: [view.reset_view() for view in self.slice_views.values()],
+            "neurological": lambda on: display.set_convention("neurological" if on else "radiological"),
+            "show_labels": lambda on: display.update_overlay(show=on),
+            "outline": lambda on: display.update_overlay(outline=on),
+            "reset_camera": self.view3d.reset_camera,
+            "screenshot_3d": self.view3d.screenshot_button.click,
+            "about": lambda: show_about(self),
+        }
+        for key in TOOLS:
+            handlers[key] = lambda _on=True, k=key: self.choose_tool(k)
+        for value, name in LABEL_NAMES.items():
+            handlers[f"label_{name}"] = lambda _on=True, v=value: setattr(edit.settings, "label", v)
+        for device in DEVICES:
+            handlers[f"device_{device}"] = lambda _on=True, d=device: self.segment.set_device(d)
+        for name in SEQUENCES:
+            handlers[f"sequence_{name}"] = lambda _on=True, n=name: display.set_sequence(n)
+        return handlers
+
+    def choose_tool(self, key: str) -> None:
+        """Activate an editing tool and show its options (the Tools tab)."""
+        self.edit.set_tool(key)
+        if key != "navigate":
+            self.tools_dock.show()
+            self.tools_dock.raise_()
+
+    def _follow_state(self) -> None:
+        """Keep the checkable actions equal to the state they show."""
+        actions, display, settings = self.actions, self.state.display, self.edit.settings
+
+        def check(name: str, on: bool) -> None:
+            # not with signals blocked: an exclusive group unchecks the others through them (and the
+            # handlers of checkable actions only write the value the state already has)
+            if actions[name].isChecked() != on:
+                actions[name].setChecked(on)
+
+        def display_changed(_what: str = "") -> None:
+            check("neurological", display.convention == "neurological")
+            check("show_labels", display.overlay.show)
+            check("outline", display.overlay.outline)
+            check(f"sequence_{display.sequence}", True)
+
+        display.changed.connect(display_changed)
+        display_changed()
+        self.edit.tool_changed.connect(lambda key: check(key, True))
+        check(self.edit.active, True)
+        settings.events.label.connect(lambda value: check(f"label_{LABEL_NAMES[value]}", True))
+        check(f"label_{LABEL_NAMES[settings.label]}", True)
+        check(f"device_{self.segment.device}", True)
+        check("tta", self.segment.tta)
+
+    def open_retrain_dialog(self) -> QWidget:
+        """Show the (modeless) retrain dialog; one per window."""
+        from app.qt.retrain_dialog import RetrainDialog
+
+        if self._retrain_dialog is None or not self._retrain_dialog.isVisible():
+            self._retrain_dialog = RetrainDialog(parent=self)
+        self._retrain_dialog.show()
+        self._retrain_dialog.raise_()
+        return self._retrain_dialog
+
+    def open_models_dialog(self) -> None:
+        """Show Manage models (modal)."""
+        from app.qt.models_dialog import ModelsDialog
+
+        ModelsDialog(parent=self).exec()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         super().paintEvent(event)
@@ -110,7 +225,13 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.case_opener.open_paths(paths)
 
-    # ------------------------------------------------------------------ checks and closing
+    # ------------------------------------------------------------------ start, checks and closing
+    def offer_recoveries_at_start(self) -> None:
+        """After a crash: offer to open the first case with unsaved labels (the session decides)."""
+        paths: list[Path] = self.session.recoveries_to_open()
+        if paths:
+            self.case_opener.open_paths(paths)
+
     def render_all_views(self) -> dict[str, bool]:
         """Render one frame of every view; returns view name -> whether it produced a non-empty image."""
         results: dict[str, bool] = {}
@@ -121,7 +242,7 @@ class MainWindow(QMainWindow):
         return results
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        if not self.segmentation.confirm_discard("Quit"):
+        if not self.session.confirm_discard("Quit"):
             event.ignore()
             return
         if self.case_opener.job is not None and self.case_opener.job.running:

@@ -1,4 +1,8 @@
-"""Retrain ▸ Manage models…: the registry's versions side by side; activate, roll back, delete, zip."""
+"""Retrain ▸ Manage models…: the registry's versions side by side; activate, roll back, delete, zip.
+
+A view: everything that loads a network (activate, roll back, import, evaluate) runs as a job through
+the one runner (``app.jobs.models``), with its progress shown here and Cancel for the evaluation.
+"""
 
 from __future__ import annotations
 
@@ -21,9 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from segmentation_core.registry import ModelRegistry, ModelVersion, RegistryError, export_zip, import_zip
+from app.jobs.models import ActivateRequest, EvaluateRequest, ImportRequest, RollBackRequest
+from app.jobs.runner import JobFunction, JobHandle, start_job
+from segmentation_core.labels import REGION_NAMES as REGIONS
+from segmentation_core.registry import ModelRegistry, ModelVersion, RegistryError, export_zip
+from segmentation_core.types import Progress
 
-REGIONS = ("WT", "TC", "ET")
 COLUMNS = (
     ["Version", "Active", "Created", "Source", "Base", "Cases"]
     + [f"Dice {r}" for r in REGIONS]
@@ -57,12 +64,14 @@ class ModelsDialog(QDialog):
 
     active_changed = Signal(int)
     evaluated = Signal()
+    #: A job of this dialog ended (after its result or error was shown).
+    job_finished = Signal()
 
     def __init__(self, registry: ModelRegistry | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Manage models")
         self.registry = registry or ModelRegistry()
-        self._worker = None
+        self.job: JobHandle | None = None
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -86,6 +95,7 @@ class ModelsDialog(QDialog):
             ("import", "Import zip…", self._import_clicked),
             ("validation", "Validation set…", self._choose_validation),
             ("evaluate", "Evaluate", self.evaluate_missing),
+            ("cancel", "Cancel", self.cancel_job),
         ):
             button = QPushButton(text, self)
             button.clicked.connect(slot)
@@ -147,40 +157,78 @@ class ModelsDialog(QDialog):
     def _update_buttons(self) -> None:
         selected = self.selected_version()
         active = self.registry.active_version
-        self.buttons["activate"].setEnabled(selected is not None and selected != active)
-        self.buttons["delete"].setEnabled(selected is not None and selected not in (1, active))
         self.buttons["export"].setEnabled(selected is not None)
-        self.buttons["roll_back"].setEnabled(len(self.registry.history()) > 1)
-        self.buttons["evaluate"].setEnabled(self._worker is None and bool(self.registry.validation_cases()))
+        idle = not self.busy
+        self.buttons["activate"].setEnabled(idle and selected is not None and selected != active)
+        self.buttons["delete"].setEnabled(idle and selected is not None and selected not in (1, active))
+        self.buttons["roll_back"].setEnabled(idle and len(self.registry.history()) > 1)
+        self.buttons["import"].setEnabled(idle)
+        self.buttons["validation"].setEnabled(idle)
+        self.buttons["evaluate"].setEnabled(idle and bool(self.registry.validation_cases()))
+        self.buttons["cancel"].setVisible(not idle)
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None and self.job.running
+
+    def _start(self, run: JobFunction, request: object, on_result, title: str) -> JobHandle | None:  # noqa: ANN001
+        """Run one registry job (one at a time); its progress goes to the message line."""
+        if self.busy:
+            return None
+
+        def failed(exc: BaseException) -> None:
+            self._report(str(exc) if isinstance(exc, RegistryError) else f"{title} failed: {exc}", error=True)
+
+        def progress(update: Progress) -> None:
+            total = f" ({update.done}/{update.total})" if update.total > 1 else ""
+            self._report(f"{title}: {update.message}{total}…")
+
+        def finished() -> None:
+            self.refresh()
+            self.job_finished.emit()
+
+        self.job = start_job(
+            run,
+            request,
+            title=title,
+            on_progress=progress,
+            on_result=on_result,
+            on_error=failed,
+            on_cancelled=lambda: self._report(f"{title} cancelled."),
+            on_finished=finished,
+        )
+        self._update_buttons()
+        return self.job
+
+    def cancel_job(self) -> None:
+        if self.busy:
+            assert self.job is not None
+            self.job.cancel()
 
     def _report(self, text: str, error: bool = False) -> None:
         self.message_label.setStyleSheet("color: #b00020;" if error else "")
         self.message_label.setText(text)
 
     # ----------------------------------------------------------------- actions
-    def activate_selected(self) -> None:
+    def activate_selected(self) -> JobHandle | None:
         number = self.selected_version()
         if number is None:
-            return
-        try:
-            self.registry.activate(number)
-        except RegistryError as exc:
-            self._report(str(exc), error=True)
-            return
-        self._report(f"Version {number} is now active: Segment uses it.")
-        self.refresh()
-        self.active_changed.emit(number)
+            return None
 
-    def roll_back(self) -> None:
-        try:
-            number = self.registry.roll_back()
-        except RegistryError as exc:
-            self._report(str(exc), error=True)
-            return
-        self._report(f"Rolled back: version {number} is active again.")
-        self.refresh()
-        self.select_version(number)
-        self.active_changed.emit(number)
+        def done(active: int) -> None:
+            self._report(f"Version {active} is now active: Segment uses it.")
+            self.active_changed.emit(active)
+
+        return self._start(ActivateRequest.run, ActivateRequest(self.registry, number), done, "Activate")
+
+    def roll_back(self) -> JobHandle | None:
+        def done(number: int) -> None:
+            self._report(f"Rolled back: version {number} is active again.")
+            self.refresh()
+            self.select_version(number)
+            self.active_changed.emit(number)
+
+        return self._start(RollBackRequest.run, RollBackRequest(self.registry), done, "Roll back")
 
     def delete_selected(self, confirm: bool = True) -> None:
         number = self.selected_version()
@@ -214,16 +262,15 @@ class ModelsDialog(QDialog):
         self._report(f"Version {number} exported to {path}.")
         return path
 
-    def import_from(self, zip_path: Path) -> int | None:
-        try:
-            version = import_zip(self.registry, zip_path)
-        except (RegistryError, OSError) as exc:
-            self._report(str(exc), error=True)
-            return None
-        self._report(f"Imported {Path(zip_path).name} as version {version.number} (not active yet).")
-        self.refresh()
-        self.select_version(version.number)
-        return version.number
+    def import_from(self, zip_path: Path) -> JobHandle | None:
+        zip_path = Path(zip_path)
+
+        def done(version: ModelVersion) -> None:
+            self._report(f"Imported {zip_path.name} as version {version.number} (not active yet).")
+            self.refresh()
+            self.select_version(version.number)
+
+        return self._start(ImportRequest.run, ImportRequest(self.registry, zip_path), done, "Import")
 
     def set_validation_folder(self, folder: Path) -> None:
         from segmentation_core.io import CaseLoadError, find_cases
@@ -239,28 +286,19 @@ class ModelsDialog(QDialog):
         )
         self.refresh()
 
-    def evaluate_missing(self) -> None:
-        """Evaluate, in a worker thread, every version not yet scored on the validation set."""
-        from superqt.utils import create_worker
+    def evaluate_missing(self) -> JobHandle | None:
+        """Evaluate every version not yet scored on the validation set (a job; Cancel stops it)."""
 
-        from segmentation_core.registry import evaluate_missing
+        def done(numbers: list[int]) -> None:
+            evaluated = ", ".join(f"v{n}" for n in numbers) or "nothing new"
+            self._report(f"Evaluated: {evaluated}.")
+            self.evaluated.emit()
 
-        self._report("Evaluating on the validation set…")
-        self._worker = create_worker(evaluate_missing, self.registry, device="cpu")
-        self._worker.returned.connect(self._evaluated)
-        self._worker.errored.connect(lambda exc: self._evaluated(None, exc))
-        self._update_buttons()
-        self._worker.start()
+        return self._start(EvaluateRequest.run, EvaluateRequest(self.registry, "cpu"), done, "Evaluate")
 
-    def _evaluated(self, numbers: list[int] | None, error: Exception | None = None) -> None:
-        self._worker = None
-        if error is not None:
-            self._report(f"Evaluation failed: {error}", error=True)
-        else:
-            done = ", ".join(f"v{n}" for n in numbers or []) or "nothing new"
-            self._report(f"Evaluated: {done}.")
-        self.evaluated.emit()
-        self.refresh()
+    def closeEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt override)
+        self.cancel_job()
+        super().closeEvent(event)
 
     # ----------------------------------------------------------------- file dialogs
     def _export_clicked(self) -> None:

@@ -30,18 +30,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.jobs.models import ActivateRequest, EvaluateRequest, RegisterRequest
 from app.jobs.retrain import (
     RetrainRequest,
     TrainingHistory,
     held_out_names,
     new_run_dir,
-    parse_progress_line,
     read_held_out,
     resumable_run,
 )
+from app.jobs.runner import JobHandle, start_job
 from app.qt.training_plot import TrainingPlot
 from app.state.job import format_duration
-from segmentation_core.registry import ModelRegistry, RegistryError, runs_dir, training_library_dir
+from segmentation_core.labels import REGION_NAMES
+from segmentation_core.registry import (
+    ModelRegistry,
+    ModelVersion,
+    RegistryError,
+    runs_dir,
+    training_library_dir,
+)
+from segmentation_core.training.progress import parse_event
+from segmentation_core.types import Progress
 
 log = logging.getLogger(__name__)
 #: After Cancel the child gets this long to exit on SIGTERM before it is killed.
@@ -100,7 +110,8 @@ class RetrainDialog(QDialog):
         self._buffer = b""
         self._data_size = 0
         self._started = time.monotonic()
-        self._worker = None
+        self.job: JobHandle | None = None  # register or activate
+        self.eval_job: JobHandle | None = None
         self._build()
         self._refresh_resume()
 
@@ -275,7 +286,7 @@ class RetrainDialog(QDialog):
 
     def feed_line(self, line: str) -> None:
         """Apply one stdout line of the child (JSON progress, or text that goes to the log)."""
-        event = parse_progress_line(line)
+        event = parse_event(line)
         if event is None:
             if line.strip():
                 self.log_view.appendPlainText(line)
@@ -351,20 +362,36 @@ class RetrainDialog(QDialog):
             self._register(request)
 
     def _register(self, request: RetrainRequest) -> None:
+        """Register the run's bundle as version N+1, as a job (the bundle is loaded once to check it)."""
         try:
             bundle = find_run_bundle(request.out_dir, self.history)
-            version = self.registry.register(
-                bundle,
-                base_version=request.base_version,
-                data_size=self._data_size or None,
-                validation_cases=read_held_out(bundle),
-            )
-        except (RegistryError, OSError) as exc:
-            request.write_record("failed")
-            self._set_running(False)
-            self.status_label.setText(f"Training finished but the model could not be registered: {exc}")
-            self._end("failed")
+        except RegistryError as exc:
+            self._register_failed(request, exc)
             return
+        self.status_label.setText("Training finished; checking and registering the new model…")
+        job = RegisterRequest(
+            self.registry,
+            bundle,
+            base_version=request.base_version,
+            data_size=self._data_size or None,
+            validation_cases=read_held_out(bundle),
+        )
+        self.job = start_job(
+            RegisterRequest.run,
+            job,
+            title="Register",
+            on_result=lambda version: self._registered(request, version),
+            on_error=lambda exc: self._register_failed(request, exc),
+            on_cancelled=lambda: self._register_failed(request, RegistryError("cancelled")),
+        )
+
+    def _register_failed(self, request: RetrainRequest, exc: BaseException) -> None:
+        request.write_record("failed")
+        self._set_running(False)
+        self.status_label.setText(f"Training finished but the model could not be registered: {exc}")
+        self._end("failed")
+
+    def _registered(self, request: RetrainRequest, version: ModelVersion) -> None:
         request.write_record("registered")
         self._set_running(False)
         self.new_version = version.number
@@ -382,35 +409,50 @@ class RetrainDialog(QDialog):
             self._start_evaluation()
 
     def activate_new_version(self) -> None:
-        """Make the version this run registered the active one (what Segment uses)."""
-        if self.new_version is None:
+        """Make the version this run registered the active one (what Segment uses), as a job."""
+        if self.new_version is None or (self.job is not None and self.job.running):
             return
-        try:
-            self.registry.activate(self.new_version)
-        except RegistryError as exc:
-            self.status_label.setText(str(exc))
-            return
+        number = self.new_version
         self.activate_button.setEnabled(False)
-        self.status_label.setText(f"Version {self.new_version} is now active: Segment uses it.")
+        self.status_label.setText(f"Checking and activating version {number}…")
+
+        def failed(exc: BaseException) -> None:
+            self.status_label.setText(str(exc))
+            self.activate_button.setEnabled(True)
+
+        self.job = start_job(
+            ActivateRequest.run,
+            ActivateRequest(self.registry, number),
+            title="Activate",
+            on_result=lambda n: self.status_label.setText(f"Version {n} is now active: Segment uses it."),
+            on_error=failed,
+        )
 
     def _end(self, status: str) -> None:
         self.run_finished.emit(status)
 
     # ----------------------------------------------------------------- evaluation
     def _start_evaluation(self) -> None:
-        """Evaluate the new version (and any version not yet evaluated) on the validation set in a thread."""
-        from superqt.utils import create_worker
-
-        from segmentation_core.registry import evaluate_missing
-
+        """Evaluate the new version (and any version not yet evaluated) on the validation set, as a job."""
         if not self.registry.validation_cases():
             return
-        self.result_label.setText(self.result_label.text() + "\nEvaluating on the validation set…")
-        device = self.device_combo.currentText()
-        self._worker = create_worker(evaluate_missing, self.registry, device=device)
-        self._worker.returned.connect(self._evaluation_done)
-        self._worker.errored.connect(lambda exc: self.result_label.setText(f"Evaluation failed: {exc}"))
-        self._worker.start()
+        base = self.result_label.text()
+        self.result_label.setText(base + "\nEvaluating on the validation set…")
+
+        def progress(update: Progress) -> None:
+            self.result_label.setText(
+                f"{base}\nEvaluating on the validation set: {update.message} ({update.done}/{update.total})…"
+            )
+
+        self.eval_job = start_job(
+            EvaluateRequest.run,
+            EvaluateRequest(self.registry, self.device_combo.currentText()),
+            title="Evaluate",
+            on_progress=progress,
+            on_result=self._evaluation_done,
+            on_error=lambda exc: self.result_label.setText(f"{base}\nEvaluation failed: {exc}"),
+            on_cancelled=lambda: self.result_label.setText(f"{base}\nEvaluation cancelled."),
+        )
 
     def _evaluation_done(self, _numbers: list[int]) -> None:
         if self.new_version is None:
@@ -424,8 +466,9 @@ class RetrainDialog(QDialog):
             if not self.process.waitForFinished(KILL_AFTER_MS):
                 self.process.kill()
                 self.process.waitForFinished(2000)
-        if self._worker is not None:
-            self._worker.quit()
+        for job in (self.job, self.eval_job):
+            if job is not None and job.running:
+                job.cancel()
         super().closeEvent(event)
 
 
@@ -442,7 +485,7 @@ def version_metrics_text(registry: ModelRegistry, number: int) -> str:
         return f"Version {number}: not evaluated yet."
     cells = [
         f"{r} Dice {version.mean_metric(r, 'dice'):.3f} / HD95 {version.mean_metric(r, 'hd95'):.1f} mm"
-        for r in ("WT", "TC", "ET")
+        for r in REGION_NAMES
     ]
     n = len(version.evaluation.get("cases", {}))
     return f"Version {number} on the validation set ({n} cases): " + "; ".join(cells)

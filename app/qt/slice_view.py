@@ -8,15 +8,15 @@ its physical aspect ratio from the voxel spacing. No OpenGL: works on Qt's offsc
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.render.orientation import PlaneLayout, plane_layout
 from app.render.slice_image import compose_slice
+from app.session import EditOutcome, EditSession
 from app.state.display_settings import WindowLevel
 from app.state.viewer_state import ViewerState
 
@@ -27,16 +27,32 @@ ZOOM_STEP = 1.25
 #: Right-drag sensitivity: one pixel changes window or level by this fraction of the window at press.
 WINDOW_DRAG_FRACTION = 1.0 / 256.0
 
-#: Called with ("press" | "drag" | "release", voxel, keyboard modifiers) when a tool takes the left button.
-ToolHandler = Callable[[str, tuple[int, int, int], Qt.KeyboardModifier], None]
+QT_MODIFIERS = {
+    "shift": Qt.KeyboardModifier.ShiftModifier,
+    "ctrl": Qt.KeyboardModifier.ControlModifier,
+    "alt": Qt.KeyboardModifier.AltModifier,
+}
+
+
+def modifier_names(modifiers: Qt.KeyboardModifier) -> frozenset[str]:
+    return frozenset(name for name, flag in QT_MODIFIERS.items() if modifiers & flag)
 
 
 class SliceView(QWidget):
-    """Shows one plane of the state's active sequence and labels through the cursor."""
+    """Shows one plane of the state's active sequence and labels through the cursor.
 
-    def __init__(self, state: ViewerState, plane: str, parent: QWidget | None = None) -> None:
+    With an EditSession whose tool is active, the left button edits labels through it.
+    """
+
+    #: An edit the session refused (e.g. the intensity limit names a missing sequence).
+    edit_failed = Signal(object)  # EditOutcome
+
+    def __init__(
+        self, state: ViewerState, plane: str, parent: QWidget | None = None, edit: EditSession | None = None
+    ) -> None:
         super().__init__(parent)
         self.state = state
+        self.edit = edit
         self.plane = plane
         self.setObjectName(f"view_{plane}")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -46,8 +62,6 @@ class SliceView(QWidget):
         self.layout_: PlaneLayout | None = None
         self.zoom = 1.0
         self.pan = QPointF(0.0, 0.0)
-        #: When set (by an editing tool), the left button goes to it instead of moving the cursor.
-        self.tool_handler: ToolHandler | None = None
         self._rgba: np.ndarray | None = None
         self._qimage: QImage | None = None
         self._image_slice: int | None = None
@@ -56,12 +70,18 @@ class SliceView(QWidget):
         state.cursor.changed.connect(self._on_cursor)
         state.display.changed.connect(self._on_display)
         state.labels_changed.connect(self._on_labels)
+        if edit is not None:
+            edit.tool_changed.connect(self._on_tool)
         self._on_case(state.case)
 
     # ------------------------------------------------------------------ state -> view
     def _on_case(self, _case: object) -> None:
         self.zoom, self.pan = 1.0, QPointF(0.0, 0.0)
         self._update_layout()
+
+    def _on_tool(self, _key: str) -> None:
+        editing = self.edit is not None and self.edit.tool_active
+        self.setCursor(Qt.CursorShape.CrossCursor if editing else Qt.CursorShape.ArrowCursor)
 
     def _update_layout(self) -> None:
         case = self.state.case
@@ -111,15 +131,16 @@ class SliceView(QWidget):
         w, h = width_mm * scale, height_mm * scale
         return QRectF((self.width() - w) / 2 + self.pan.x(), (self.height() - h) / 2 + self.pan.y(), w, h)
 
-    def voxel_at(self, pos: QPointF) -> tuple[int, int, int] | None:
-        """The voxel under a widget position on the current slice (None outside the image)."""
+    def voxel_at(self, pos: QPointF, *, outside: bool = False) -> tuple[int, int, int] | None:
+        """The voxel under a widget position on the current slice: None outside the image, unless
+        ``outside`` asks for the (out-of-volume) index there, as a tool's drag off the edge needs."""
         if self.layout_ is None:
             return None
         rect = self.image_rect()
         cols, rows = self.layout_.size
         col = math.floor((pos.x() - rect.x()) / rect.width() * cols)
         row = math.floor((pos.y() - rect.y()) / rect.height() * rows)
-        if not (0 <= col < cols and 0 <= row < rows):
+        if not outside and not (0 <= col < cols and 0 <= row < rows):
             return None
         return self.layout_.voxel_at(col, row, self.slice_index)
 
@@ -226,13 +247,21 @@ class SliceView(QWidget):
         self._drag = None
 
     def _left(self, event: QMouseEvent, kind: str) -> None:
-        voxel = self.voxel_at(event.position())
+        edit = self.edit
+        if edit is None or not edit.tool_active:
+            voxel = self.voxel_at(event.position())
+            if voxel is not None:
+                self.state.cursor.set_position(voxel)
+            return
+        # a drag or release off the image still reaches the tool (it clips), so every stroke ends
+        voxel = self.voxel_at(event.position(), outside=kind != "press")
         if voxel is None:
             return
-        if self.tool_handler is not None:
-            self.tool_handler(kind, voxel, event.modifiers())
-        else:
-            self.state.cursor.set_position(voxel)
+        outcome: EditOutcome | None = getattr(edit, kind)(
+            self.plane, voxel, modifier_names(event.modifiers())
+        )
+        if outcome is not None and outcome.error:
+            self.edit_failed.emit(outcome)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         if self.layout_ is None:

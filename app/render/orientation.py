@@ -120,10 +120,12 @@ def plane_layout(
         direction_letters(-down),
         direction_letters(down),
     )
-    spacing = tuple(float(s) for s in np.linalg.norm(cols, axis=0))
+    sx, sy, sz = (float(s) for s in np.linalg.norm(cols, axis=0))
+    spacing = (sx, sy, sz)
+    nx, ny, nz = (int(n) for n in shape)
     return PlaneLayout(
         plane,
-        tuple(int(n) for n in shape),
+        (nx, ny, nz),
         slice_axis,
         col_axis,
         row_axis,
@@ -131,4 +133,4 @@ def plane_layout(
         flip_row,
         spacing,
         letters,
-    )  # type: ignore[arg-type]
+    )

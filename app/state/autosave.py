@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from app.state.label_layer import LabelLayer, check_labels
-from segmentation_core.atomic import write_bytes
+from segmentation_core.atomic import clean_folder, write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,10 @@ def scan_recoveries(folder: Path | None = None) -> RecoveryScan:
     """Every recovery file in ``folder``; unreadable ones are set aside (and reported in the result)."""
     folder = folder or recovery_dir()
     scan = RecoveryScan()
-    for path in sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else ():
+    clean_folder(folder)  # temporaries of a killed save are not recovery files
+    for path in (
+        sorted(p for p in folder.glob(f"*{SUFFIX}") if not p.name.startswith(".")) if folder.is_dir() else ()
+    ):
         try:
             scan.recoveries.append(read_recovery(path))
         except ValueError as exc:

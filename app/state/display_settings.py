@@ -7,6 +7,7 @@ Qt-free and evented: every change emits ``DisplaySettings.changed`` with the nam
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from psygnal import Signal
@@ -142,10 +143,10 @@ class DisplaySettings:
     def overlay(self) -> OverlaySettings:
         return self._overlay
 
-    def update_overlay(self, **changes: object) -> None:
+    def update_overlay(self, **changes: Any) -> None:
         """Change overlay fields, e.g. ``update_overlay(opacity=0.3, outline=True)``."""
         if "opacity" in changes:
-            changes["opacity"] = float(np.clip(changes["opacity"], 0.0, 1.0))
+            changes["opacity"] = min(1.0, max(0.0, float(changes["opacity"])))
         new = replace(self._overlay, **changes)
         if new != self._overlay:
             self._overlay = new

@@ -45,7 +45,7 @@ class Change:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(s.stop - s.start for s in self.bbox)  # type: ignore[return-value]
+        return tuple(s.stop - s.start for s in self.bbox)
 
     @property
     def mask(self) -> np.ndarray:

@@ -75,7 +75,7 @@ class LabelLayer:
         spacing_f = tuple(float(s) for s in spacing)
         if len(spacing_f) != 3 or min(spacing_f) <= 0:
             raise ValueError(f"spacing must be three positive sizes in mm, got {spacing}")
-        self.spacing: tuple[float, float, float] = spacing_f  # type: ignore[assignment]
+        self.spacing: tuple[float, float, float] = spacing_f
         self.history = history if history is not None else History()
         self._stroke_name: str | None = None
         self._atoms: list[tuple[BBox, np.ndarray, np.ndarray]] = []
@@ -91,7 +91,7 @@ class LabelLayer:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return self._array.shape  # type: ignore[return-value]
+        return self._array.shape
 
     @property
     def in_stroke(self) -> bool:
@@ -173,9 +173,9 @@ class LabelLayer:
             return 0
         old = patch[changing]
         patch[changing] = new
-        self._atoms.append((bbox, changing, old))  # type: ignore[arg-type]
+        self._atoms.append((bbox, changing, old))
         self.changed.emit(bbox)
-        self.edited.emit(Edit(bbox, changing, old, new))  # type: ignore[arg-type]
+        self.edited.emit(Edit(bbox, changing, old, new))
         return int(new.size)
 
     def replace(self, array: np.ndarray, name: str) -> Step | None:

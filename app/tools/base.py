@@ -117,6 +117,9 @@ class Tool:
     def release(self, event: ToolEvent) -> None:
         """Mouse button went up."""
 
+    def finish_stroke(self) -> None:
+        """Close a stroke left open by a release that never came (default: nothing to close)."""
+
     def value_for(self, event: ToolEvent) -> int:
         """The label a press paints: the active label, or background for the right button."""
         return BACKGROUND if event.button == "right" else self.settings.label

@@ -62,9 +62,7 @@ class BrushTool(Tool):
     _value: int = BACKGROUND
 
     def press(self, event: ToolEvent) -> None:
-        if self._last is not None:  # the view lost a release (e.g. focus change): close that stroke
-            self._last = None
-            self.layer.end_stroke()
+        self.finish_stroke()  # the view lost a release (e.g. focus change): close that stroke
         self._value = BACKGROUND if self.erases else self.value_for(event)
         self._fixed_axis = None if self.settings.sphere else event.axis
         self.layer.begin_stroke("Eraser" if self._value == BACKGROUND else self.name)
@@ -72,20 +70,26 @@ class BrushTool(Tool):
         self._stamp(event.voxel, event.voxel)
 
     def drag(self, event: ToolEvent) -> None:
-        if self._last is None:
+        if self._last is None or not self.layer.in_stroke:  # the stroke was closed for us (AI result)
             return
         end = self._in_stroke_slice(event.voxel)
         self._stamp(self._last, end)
         self._last = end
 
     def release(self, event: ToolEvent) -> None:
-        if self._last is None:
+        if self._last is None or not self.layer.in_stroke:
+            self._last = None
             return
         end = self._in_stroke_slice(event.voxel)
         if end != self._last:
             self._stamp(self._last, end)
-        self._last = None
-        self.layer.end_stroke()
+        self.finish_stroke()
+
+    def finish_stroke(self) -> None:
+        if self._last is not None:
+            self._last = None
+            if self.layer.in_stroke:
+                self.layer.end_stroke()
 
     def _in_stroke_slice(self, voxel: tuple[int, int, int]) -> tuple[int, int, int]:
         """A 2D stroke stays in the slice it started on."""

@@ -46,7 +46,8 @@ def interpolate_slices(
         raise ValueError(f"label must be 1 (NCR), 2 (ED) or 3 (ET), got {label!r}")
     settings = settings if settings is not None else PaintSettings()
     axis = plane_axis(plane)
-    sampling = tuple(layer.spacing[a] for a in in_plane_axes(plane))
+    rows_axis, cols_axis = in_plane_axes(plane)
+    sampling = (layer.spacing[rows_axis], layer.spacing[cols_axis])
     present = np.moveaxis(layer.data == label, axis, 0)
     has_label = present.any(axis=(1, 2))
     if key_slices is None:

@@ -119,14 +119,23 @@ def dilate(
         return layer.apply(bbox, grown, label)
 
 
-def erode(layer: LabelLayer, label: int, radius_mm: float) -> int:
-    """Shrink ``label`` by ``radius_mm``; the voxels it gives up become background."""
+def erode(
+    layer: LabelLayer,
+    label: int,
+    radius_mm: float,
+    settings: PaintSettings | None = None,
+    images: Mapping[str, np.ndarray] | None = None,
+) -> int:
+    """Shrink ``label`` by ``radius_mm``; the voxels it gives up become background where the settings
+    allow erasing (the intensity limit, and "only one label" for another label, keep voxels)."""
     _check_label(label)
+    settings = settings if settings is not None else PaintSettings()
     element = ball(radius_mm, layer.spacing)
     mask = layer.data == label
     bbox = _label_box(mask, np.array(element.shape) // 2)
     if bbox is None:
         return 0
     lost = mask[bbox] & ~_ndimage().binary_erosion(mask[bbox], structure=element)
+    lost &= settings.editable(layer.data[bbox], BACKGROUND, bbox, images)
     with layer.stroke("Erode"):
         return layer.apply(bbox, lost, BACKGROUND)

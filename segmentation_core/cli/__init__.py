@@ -39,7 +39,21 @@ def build_parser(extra: Sequence[Register] = ()) -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(exc: BaseException) -> str:
+    """An error as one line: its message with line breaks folded (its type when it has none)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def printable_streams() -> None:
+    """Never fail to print a file name: undecodable characters are escaped, whatever the locale."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None, extra: Sequence[Register] = ()) -> int:
+    printable_streams()
     args = build_parser(extra).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
@@ -50,7 +64,17 @@ def main(argv: list[str] | None = None, extra: Sequence[Register] = ()) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("error: out of memory; close other programs or process a smaller input", file=sys.stderr)
+        return 2
+    except Exception as exc:  # never a traceback: one line, the details with -v
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        print(
+            f"error: unexpected {type(exc).__name__}: {one_line(exc)} (run with -v for details)",
+            file=sys.stderr,
+        )
         return 2
 
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 from pathlib import Path
 
 from segmentation_core.io import CaseLoadError
+from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.labels import SCHEMES
 from segmentation_core.metrics import METRIC_NAMES, lesion_wise, region_metrics, summarize_cases
 from segmentation_core.metrics.files import pair_label_files, read_pair
 
-REGIONS = ("WT", "TC", "ET")
 LESION_METRICS = ("lesion_dice", "lesion_hd95")
 STATISTICS = ("mean", "median", "std")
 _HEADINGS = {
@@ -52,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--pred-scheme",
         choices=sorted(SCHEMES),
-        help="label scheme of the predictions (default: --scheme, else detect)",
+        help="label scheme of the predictions (default: --scheme, else the scheme in their JSON sidecar, else detect)",
     )
     parser.add_argument(
         "--ref-scheme",
@@ -107,14 +108,39 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def sidecar_scheme(path: Path) -> str | None:
+    """The label scheme recorded in the JSON sidecar written with ``path`` (None when there is none)."""
+    from segmentation_core.io.export import sidecar_path
+
+    try:
+        data = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    scheme = data.get("label_scheme") if isinstance(data, dict) else None
+    return scheme if isinstance(scheme, str) and scheme in SCHEMES and scheme != "internal" else None
+
+
+def label_scheme(path: Path, explicit: str | None) -> tuple[str | None, list[str]]:
+    """(scheme to read ``path`` with, warnings): the option, else the sidecar's, else detected (warned)."""
+    from segmentation_core.io.label_io import labels_to_internal
+    from segmentation_core.io.readers import read_image
+
+    if explicit is not None:
+        return explicit, []
+    recorded = sidecar_scheme(path)
+    if recorded is not None:
+        return recorded, []
+    _, _, name, warnings = labels_to_internal(read_image(path), None)
+    return name, warnings
+
+
 def score_case(pred_file: Path, ref_file: Path, args: argparse.Namespace) -> dict[str, dict[str, float]]:
-    """Every metric of one case per region."""
-    prediction, reference = read_pair(
-        pred_file,
-        ref_file,
-        pred_scheme=args.pred_scheme or args.scheme,
-        ref_scheme=args.ref_scheme or args.scheme,
-    )
+    """Every metric of one case per region; prints the label-scheme warnings of both files."""
+    pred_scheme, pred_warnings = label_scheme(pred_file, args.pred_scheme or args.scheme)
+    ref_scheme, ref_warnings = label_scheme(ref_file, args.ref_scheme or args.scheme)
+    for warning in (*pred_warnings, *ref_warnings):
+        print(f"warning: {warning}", file=sys.stderr)
+    prediction, reference = read_pair(pred_file, ref_file, pred_scheme=pred_scheme, ref_scheme=ref_scheme)
     spacing = reference.volume.spacing
     scores = region_metrics(prediction.array, reference.array, spacing, REGIONS)
     if args.lesion_wise:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from segmentation_core.cli.raw_options import add_raw_arguments, is_raw_study, predict_study, study_inputs
 from segmentation_core.inference.device import DEVICE_CHOICES
 from segmentation_core.labels import SCHEMES
 from segmentation_core.types import Case, Progress
@@ -79,6 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SEQ=SERIES",
         help="DICOM: use SERIES (SeriesInstanceUID, SeriesNumber or description) as SEQ (t1, t1ce, t2, flair); repeatable (default: identified from the tags)",
     )
+    add_raw_arguments(parser)  # raw studies (#15)
     parser.set_defaults(func=run)
 
 
@@ -153,14 +155,17 @@ def run(args: argparse.Namespace) -> int:
 
     roles = parse_roles(args.dicom_role)
     bundle = ModelBundle.load(args.model if args.model is not None else default_model())
-    inputs = case_inputs(args.input)
+    inputs = study_inputs(args.input) or case_inputs(args.input)
     predictor = None
     failed: list[tuple[str, str]] = []
     for index, source in enumerate(inputs, start=1):
         try:
             if predictor is None:
                 predictor = make_predictor(bundle, args)
-            target, note = predict_case(predictor, bundle, source, args, roles, index, len(inputs))
+            if is_raw_study(source, args):  # co-register, skull-strip, resample; labels on the native grid
+                target, note = predict_study(source, args, predictor, bundle, single=len(inputs) == 1)
+            else:
+                target, note = predict_case(predictor, bundle, source, args, roles, index, len(inputs))
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # one bad case never ends the batch; every failure is listed

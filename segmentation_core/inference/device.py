@@ -23,16 +23,17 @@ class Attempt:
     fallback: str | None = None
 
 
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` picks CUDA, then Apple MPS, then CPU; a forced device that is absent is an error."""
+def resolve_device(name: str = "auto", *, mps: bool = True) -> torch.device:
+    """``auto`` picks CUDA, then Apple MPS (unless ``mps`` is False, e.g. for training), then CPU; a forced
+    device that is absent is an error. The one place a device name becomes a torch device."""
     if name not in DEVICE_CHOICES and not name.startswith("cuda:"):
         raise ValueError(f"unknown device {name!r}; choose one of {', '.join(DEVICE_CHOICES)}")
-    mps = getattr(torch.backends, "mps", None)
-    has_mps = mps is not None and mps.is_available()
+    backend = getattr(torch.backends, "mps", None)
+    has_mps = backend is not None and backend.is_available()
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        return torch.device("mps" if has_mps else "cpu")
+        return torch.device("mps" if has_mps and mps else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} requested but no CUDA GPU is available to torch; use --device cpu")
     if name == "mps" and not has_mps:

@@ -28,6 +28,7 @@ from segmentation_core.inference.postprocess import (
 )
 from segmentation_core.inference.sliding_window import PatchPredictor, sliding_window
 from segmentation_core.inference.tta import mirror_set, mirrored, mirrored_with_spread
+from segmentation_core.io.sanity import check_prediction_input
 from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.models.unet import UNet3D
 from segmentation_core.preprocessing import preprocess
@@ -100,9 +101,12 @@ class Predictor:
     ) -> Generator[Progress, None, Prediction]:
         """Segment ``case``; yields Progress per patch batch; CancelledError within one batch of cancel."""
         start = time.perf_counter()
+        check_prediction_input(case)  # garbage in must not give a confident tumour out
         if torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)
         prepared = preprocess(case, self.bundle.channels, self.bundle.spacing)
+        if not np.isfinite(prepared.image).all():
+            raise ValueError(f"{case.case_id}: the normalised images hold NaN or infinite values; no result")
         if cancel is not None:
             cancel.raise_if_cancelled()
 
@@ -119,6 +123,11 @@ class Predictor:
             )
 
         logits, attempt = yield from run_with_fallbacks(fallback_attempts(self.device, self.batch_size), run)
+        if not np.isfinite(logits).all():
+            raise ValueError(
+                f"{case.case_id}: the model {self.bundle.name} {self.bundle.version} produced NaN or infinite "
+                "outputs; no result was made — check or replace the model"
+            )
         # labels are worked out inside the brain box only: everything outside it is background
         maps = torch.from_numpy(logits)
         del logits

@@ -28,11 +28,12 @@ def mirrored(
         return network
 
     def predict(batch: torch.Tensor) -> torch.Tensor:
-        total = None
+        total: torch.Tensor | None = None
         for axes in mirrors:
             out = network(torch.flip(batch, axes) if axes else batch)
             out = torch.flip(out, axes) if axes else out
             total = out.float() if total is None else total + out.float()
+        assert total is not None, "at least the identity mirror runs"
         return total / len(mirrors)
 
     return predict

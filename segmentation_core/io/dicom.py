@@ -15,9 +15,9 @@ import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
 
+from segmentation_core.io.assemble import assemble_case
 from segmentation_core.io.dicom_identify import identify
 from segmentation_core.io.errors import CaseLoadError
-from segmentation_core.io.loader import assemble_case
 from segmentation_core.io.naming import is_dicom_file
 from segmentation_core.io.nifti import RawImage
 from segmentation_core.io.steps import Steps
@@ -142,6 +142,27 @@ def sort_slices(series: DicomSeries) -> tuple[list[pydicom.Dataset], np.ndarray]
             f"{series.label} has a single slice (a 2-D image), a 3-D volume is needed",
             "export the whole series, not one slice",
         )
+    for tag in ("ImageOrientationPatient", "PixelSpacing", "Rows", "Columns"):
+        lacking = next((p for h, p in zip(headers, series.files) if tag not in h), None)
+        if lacking is not None:
+            raise CaseLoadError(
+                lacking,
+                f"{series.label} has no {tag}, so its geometry is unknown",
+                "export the series from the scanner or PACS with its full header",
+            )
+    try:
+        return _sorted_geometry(series, headers)
+    except CaseLoadError:
+        raise
+    except (ValueError, TypeError, IndexError) as exc:
+        raise CaseLoadError(
+            series.files[0], f"{series.label} has a malformed geometry tag ({exc})", "re-export the series"
+        ) from exc
+
+
+def _sorted_geometry(
+    series: DicomSeries, headers: list[pydicom.Dataset]
+) -> tuple[list[pydicom.Dataset], np.ndarray]:
     iop = np.asarray(headers[0].ImageOrientationPatient, dtype=np.float64)
     for h, p in zip(headers, series.files):
         if not np.allclose(np.asarray(h.ImageOrientationPatient, dtype=np.float64), iop, atol=1e-4):

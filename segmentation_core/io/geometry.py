@@ -17,6 +17,40 @@ def world_bounds(volume: Volume) -> tuple[np.ndarray, np.ndarray]:
     return world.min(axis=1), world.max(axis=1)
 
 
+#: Head centres further apart than this (mm, or one voxel of the coarser grid) are called misaligned.
+RIGID_TOLERANCE_MM = 3.0
+
+
+def head_centre_mm(volume: Volume, step: int = 2) -> np.ndarray | None:
+    """World position (mm) of the centre of the head: the centroid of the voxels above 10 % of the
+    99th-percentile intensity (every ``step``-th voxel per axis); None for an empty image."""
+    sample = np.asarray(volume.array[::step, ::step, ::step], dtype=np.float32)
+    positive = sample[sample > 0]
+    if positive.size == 0:
+        return None
+    threshold = 0.1 * float(np.percentile(positive, 99))
+    index = np.argwhere(sample > threshold)
+    if index.size == 0:
+        return None
+    centre = index.mean(axis=0) * step
+    return volume.affine[:3, :3] @ centre + volume.affine[:3, 3]
+
+
+def misalignment_mm(moving: Volume, reference: Volume) -> float:
+    """How far apart (mm) the heads in the two images lie in world space (0 when either is empty).
+
+    Grids of different resolution or coverage of one head give a small value; a sequence whose header
+    puts it elsewhere (a shifted or rotated affine) gives the size of that shift.
+    """
+    a, b = head_centre_mm(moving), head_centre_mm(reference)
+    return 0.0 if a is None or b is None else float(np.linalg.norm(a - b))
+
+
+def alignment_tolerance_mm(moving: Volume, reference: Volume) -> float:
+    """The rigid tolerance: 3 mm, or one voxel of the coarser grid when that is larger."""
+    return max(RIGID_TOLERANCE_MM, *moving.spacing, *reference.spacing)
+
+
 def overlap_fraction(moving: Volume, reference: Volume) -> float:
     """Fraction of the reference's world bounding box that the moving volume's box covers (0 = disjoint)."""
     lo_m, hi_m = world_bounds(moving)

@@ -6,23 +6,16 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-import numpy as np
-
+from segmentation_core.io.assemble import REFERENCE, assemble_case
 from segmentation_core.io.errors import CaseLoadError
-from segmentation_core.io.geometry import overlap_fraction, resample_to
-from segmentation_core.io.label_io import labels_to_internal
 from segmentation_core.io.msd import msd_label_path, split_msd
 from segmentation_core.io.naming import discover_case, has_dicom, parse_name, scan_folder, split_suffix
 from segmentation_core.io.nifti import RawImage, is_nifti
-from segmentation_core.io.orientation import to_canonical
 from segmentation_core.io.readers import read_image, source_format
-from segmentation_core.io.safe_paths import safe_name
 from segmentation_core.io.steps import ProgressCallback, Steps
-from segmentation_core.io.validation import check_3d, check_finite
-from segmentation_core.types import SEQUENCES, CancelToken, Case, LabelMap, Volume
+from segmentation_core.types import SEQUENCES, CancelToken, Case
 
 log = logging.getLogger(__name__)
-REFERENCE = "t1"
 
 
 def load_case(
@@ -129,7 +122,7 @@ def _load_msd(path: Path, scheme: str | None, steps: Steps) -> Case:
     if label_path:
         steps.step(f"reading {label_path.name}")
     seg = read_image(label_path) if label_path else None
-    files = {role: (path,) for role in images}
+    files: dict[str, tuple[Path, ...]] = {role: (path,) for role in images}
     if label_path:
         files["seg"] = (label_path,)
     case_id = split_suffix(path.name)[0]
@@ -152,72 +145,3 @@ def _assemble_files(
             images[role], sources[role] = read_image(path), (path,)
     seg = images.pop("seg", None)
     return assemble_case(images, seg, case_id=case_id, scheme=scheme, hint=hint, files=sources, fmt=fmt)
-
-
-def assemble_case(
-    images: dict[str, RawImage],
-    seg: RawImage | None,
-    *,
-    case_id: str,
-    scheme: str | None,
-    hint: str | None,
-    files: dict[str, tuple[Path, ...]],
-    fmt: str,
-) -> Case:
-    """Validate, reorient and (when needed) resample raw images into a Case on the reference grid."""
-    warnings: list[str] = list(dict.fromkeys(n for raw in (*images.values(), seg) if raw for n in raw.notes))
-    ref_raw = images[REFERENCE]
-    ref_array = check_3d(ref_raw.array, ref_raw.path)
-    channels: dict[str, Volume] = {}
-    for role in SEQUENCES:
-        raw = images[role]
-        array = check_3d(raw.array, raw.path)
-        check_finite(array, raw.path)
-        canon, affine = to_canonical(array, raw.affine, dtype=np.float32)
-        volume = Volume(canon, affine, raw.path)
-        if role != REFERENCE:
-            volume = _onto_reference(volume, channels[REFERENCE], role, warnings, nearest=False)
-        channels[role] = volume
-    labels = None
-    if seg is not None:
-        internal, affine, name, notes = labels_to_internal(seg, scheme, hint)
-        warnings.extend(notes)
-        volume = _onto_reference(
-            Volume(internal, affine, seg.path), channels[REFERENCE], "seg", warnings, nearest=True
-        )
-        labels = LabelMap(volume, name)
-    for message in warnings:
-        log.warning("%s: %s", case_id, message)
-    return Case(
-        channels=channels,
-        reference=REFERENCE,
-        labels=labels,
-        case_id=safe_name(case_id),
-        warnings=warnings,
-        source_affine=ref_raw.affine.copy(),
-        source_shape=tuple(int(s) for s in ref_array.shape),  # type: ignore[arg-type]
-        source_files=files,
-        source_format=fmt,
-    )
-
-
-def _onto_reference(
-    volume: Volume, reference: Volume, role: str, warnings: list[str], *, nearest: bool
-) -> Volume:
-    if volume.same_grid(reference):
-        return volume
-    path = volume.source
-    if overlap_fraction(volume, reference) <= 0.0:
-        raise CaseLoadError(
-            path,
-            f"the {role} volume does not overlap the {REFERENCE} volume in space (grids "
-            f"{volume.shape} @ {volume.orientation} and {reference.shape} @ {reference.orientation})",
-            "check that all files belong to the same patient and study, or co-register them first",
-        )
-    warnings.append(
-        f"{role} ({path.name if path else role}) was resampled onto the {REFERENCE} grid "
-        f"({'nearest neighbour' if nearest else 'linear'}): its grid {volume.shape}, spacing "
-        f"{tuple(round(s, 3) for s in volume.spacing)} differs from {reference.shape}, spacing "
-        f"{tuple(round(s, 3) for s in reference.spacing)}"
-    )
-    return resample_to(volume, reference, nearest=nearest)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,9 +66,15 @@ def scan_folder(folder: Path) -> CaseFiles | None:
     ids: set[str] = set()
     namings: set[str] = set()
     for path in sorted(folder.iterdir()):
-        parsed = parse_name(path.name) if path.is_file() else None
+        parsed = parse_name(path.name) if not path.is_dir() else None
         if parsed is None:
             continue
+        if not is_regular_file(path):
+            raise CaseLoadError(
+                path,
+                "is not a regular file (a named pipe, device or broken link); it cannot be read as an image",
+                "replace it with the image file itself",
+            )
         case_id, role, naming = parsed
         found.setdefault(role, []).append(path)
         ids.add(case_id)
@@ -111,8 +118,18 @@ def discover_case(folder: Path) -> CaseFiles:
     return found
 
 
+def is_regular_file(path: Path) -> bool:
+    """True for a regular file (following links); False for pipes, devices, sockets, folders, missing."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
 def is_dicom_file(path: Path) -> bool:
-    """True for a file with the DICOM preamble magic (or a .dcm name)."""
+    """True for a regular file with the DICOM preamble magic (or a .dcm name); never opens a pipe."""
+    if not is_regular_file(path):
+        return False
     if path.suffix.lower() == ".dcm":
         return True
     try:
@@ -136,6 +153,47 @@ def has_dicom(folder: Path) -> bool:
     return False
 
 
+def _study_and_series(folder: Path, samples: int = 5) -> tuple[set[str | None], set[str | None]]:
+    """StudyInstanceUIDs and SeriesInstanceUIDs of a few DICOM files spread over ``folder``."""
+    import pydicom
+
+    files = [p for p in sorted(folder.iterdir()) if is_dicom_file(p)]
+    picked = files[:: max(1, len(files) // samples)][:samples] + files[-1:]
+    studies: set[str | None] = set()
+    series: set[str | None] = set()
+    for path in picked:
+        try:
+            ds = pydicom.dcmread(
+                path, stop_before_pixels=True, specific_tags=["StudyInstanceUID", "SeriesInstanceUID"]
+            )
+        except Exception:  # an unreadable file is reported when the case is loaded
+            studies.add(None)
+            continue
+        studies.add(str(ds.get("StudyInstanceUID", "")) or None)
+        series.add(str(ds.get("SeriesInstanceUID", "")) or None)
+    return studies, series
+
+
+def _dicom_cases(folders: list[Path]) -> list[Path]:
+    """DICOM case folders: sibling folders each holding one series of the same study form one case
+    (their parent); a folder holding several series is a case of its own."""
+    by_parent: dict[Path, list[Path]] = {}
+    for folder in folders:
+        by_parent.setdefault(folder.parent, []).append(folder)
+    cases: list[Path] = []
+    for parent, children in by_parent.items():
+        one_study = False
+        if len(children) > 1 and not any(is_dicom_file(p) for p in parent.iterdir()):
+            found = [_study_and_series(c) for c in children]
+            studies = set().union(*(st for st, _ in found))
+            one_study = len(studies) == 1 and None not in studies and all(len(se) == 1 for _, se in found)
+        if one_study:
+            cases.append(parent)
+        else:
+            cases.extend(children)
+    return cases
+
+
 def find_cases(folder: Path | str) -> list[Path]:
     """Every case under ``folder``: BraTS-named case folders, MSD 4-D files and DICOM folders, sorted.
 
@@ -145,6 +203,8 @@ def find_cases(folder: Path | str) -> list[Path]:
     if not root.is_dir():
         raise CaseLoadError(root, "is not a folder", "give the folder that holds the case folders")
     cases: list[Path] = []
+    dicom_folders: list[Path] = []
+    incomplete: list[tuple[Path, list[str]]] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         here = Path(dirpath)
@@ -159,9 +219,21 @@ def find_cases(folder: Path | str) -> list[Path]:
         if all(s in roles for s in SEQUENCES):
             cases.append(here)
             dirnames.clear()
+        elif roles - {"seg"}:
+            incomplete.append((here, [s for s in SEQUENCES if s not in roles]))
         elif names and any(is_dicom_file(here / n) for n in names[:5]):
-            cases.append(here)
+            dicom_folders.append(here)
             dirnames.clear()
+    cases.extend(_dicom_cases(dicom_folders))
+    cases.sort()
+    if not cases and incomplete:
+        folder, missing = incomplete[0]
+        more = f" (and {len(incomplete) - 1} more incomplete folder(s))" if len(incomplete) > 1 else ""
+        raise CaseLoadError(
+            folder,
+            f"no complete case found: this folder lacks the {', '.join(missing)} sequence(s){more}",
+            f"a case needs all four sequences named like {_EXAMPLE['brats2018']}",
+        )
     if not cases:
         raise CaseLoadError(
             root,

@@ -18,7 +18,8 @@ def safe_name(text: object, fallback: str = "case") -> str:
     ``"../x"`` -> ``"x"``, ``"/etc/passwd"`` -> ``"etc_passwd"``, ``"Müller^Hans"`` -> ``"Muller_Hans"``.
     """
     ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    cleaned = _UNSAFE.sub("_", ascii_text).strip("._-")[:MAX_NAME].strip("._-")
+    cleaned = re.sub(r"_{2,}", "_", re.sub(r"\.{2,}", "_", _UNSAFE.sub("_", ascii_text)))
+    cleaned = cleaned.strip("._-")[:MAX_NAME].strip("._-")
     return cleaned or fallback
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from segmentation_core.io.errors import CaseLoadError
-from segmentation_core.io.nifti import RawImage
+from segmentation_core.io.nifti import MAX_VOXELS, RawImage, check_regular_file
 from segmentation_core.io.validation import check_affine
 
 SITK_SUFFIXES = (".nrrd", ".nhdr", ".mha", ".mhd")
@@ -51,10 +51,19 @@ def to_sitk(array: np.ndarray, affine: np.ndarray) -> sitk.Image:
 
 def read_sitk(path: Path) -> RawImage:
     """Read a 3-D image SimpleITK understands (NRRD, MHA, MHD...)."""
-    if not path.is_file():
-        raise CaseLoadError(path, "file not found", "check the path")
+    check_regular_file(path)
     try:
-        image = sitk.ReadImage(str(path))
+        reader = sitk.ImageFileReader()
+        reader.SetFileName(str(path))
+        reader.ReadImageInformation()
+        claimed = int(np.prod(reader.GetSize(), dtype=object)) * reader.GetNumberOfComponents()
+        if claimed > MAX_VOXELS:
+            raise CaseLoadError(
+                path,
+                f"the header claims {' x '.join(map(str, reader.GetSize()))} voxels, more than this app reads",
+                "check that the header is not damaged",
+            )
+        image = reader.Execute()
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
         raise CaseLoadError(

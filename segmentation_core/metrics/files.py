@@ -10,6 +10,7 @@ yield their ``_seg`` files.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,5 +116,5 @@ def _is_label_name(name: str) -> bool:
     return parsed is None or parsed[1] == "seg"
 
 
-def _rounded(values: object) -> list[float]:
-    return [round(float(v), 3) for v in values]  # type: ignore[union-attr]
+def _rounded(values: Iterable[float]) -> list[float]:
+    return [round(float(v), 3) for v in values]

@@ -32,7 +32,7 @@ def bundle_files(folder: Path) -> list[Path]:
 
     folder = Path(folder)
     try:
-        weights = folder / ModelBundle.load(folder).weights
+        weights = ModelBundle.load(folder).weights_path()
     except BundleError as exc:
         raise RegistryError(f"{folder}: the model bundle cannot be loaded: {exc}") from exc
     notes = sorted(p for p in folder.glob("*.md") if p.is_file())

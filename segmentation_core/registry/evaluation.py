@@ -10,12 +10,13 @@ from typing import Any
 
 import numpy as np
 
+from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.registry.errors import RegistryError
 from segmentation_core.registry.store import ModelRegistry
 from segmentation_core.types import CancelToken, Progress
 
 log = logging.getLogger(__name__)
-REGIONS = ("WT", "TC", "ET")
+
 METRICS = ("dice", "hd95")
 
 

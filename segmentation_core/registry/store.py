@@ -17,6 +17,7 @@ import functools
 import json
 import logging
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ FORMAT = 1
 DEFAULT_VERSION = 1
 #: How long a change waits for another process's change to the registry (seconds).
 LOCK_TIMEOUT_S = 60.0
+#: Staging folders older than this (seconds) belong to a process that died mid-change.
+STALE_STAGING_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,33 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def _shape_problem(state: dict[str, Any]) -> str:
+    """What is wrong with the structure of a registry.json (empty when nothing is)."""
+    versions = state.get("versions")
+    if not isinstance(versions, dict) or not versions:
+        return "'versions' is not a non-empty object"
+    if not all(isinstance(k, str) and k.isdigit() and isinstance(v, dict) for k, v in versions.items()):
+        return "'versions' must map version numbers to objects"
+    for key in ("active", "last_version"):
+        if not isinstance(state.get(key), int) or isinstance(state.get(key), bool):
+            return f"{key!r} is not a version number"
+    if str(state["active"]) not in versions:
+        return f"the active version {state['active']} is not among the versions"
+    history = state.get("history")
+    if not isinstance(history, list) or not all(isinstance(v, int) for v in history):
+        return "'history' is not a list of version numbers"
+    cases = state.get("validation_cases")
+    if cases is not None and not (isinstance(cases, list) and all(isinstance(c, str) for c in cases)):
+        return "'validation_cases' is not a list of paths"
+    return ""
+
+
 def _read_card(bundle: Path) -> dict[str, Any]:
+    from segmentation_core.models.spec import ModelSpec
+
     try:
-        return json.loads((bundle / "model.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(ModelSpec.load(bundle).to_json_text())
+    except ValueError:  # BundleError: not readable as a model description
         return {}
 
 
@@ -105,6 +131,7 @@ class ModelRegistry:
         self.dir.mkdir(parents=True, exist_ok=True)
         try:
             with self._lock:
+                self._heal()
                 yield
         except Timeout:
             raise RegistryError(
@@ -130,15 +157,79 @@ class ModelRegistry:
                 f"{self._file}: the model registry file is damaged ({exc}); "
                 "move it away to start a fresh registry (stored versions stay in versions/)"
             ) from exc
-        if state.get("format") != FORMAT:
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            found = state.get("format") if isinstance(state, dict) else type(state).__name__
             raise RegistryError(
-                f"{self._file}: registry format {state.get('format')!r} is not supported "
-                f"(expected {FORMAT}); update brats-viewer"
+                f"{self._file}: registry format {found!r} is not supported "
+                f"(expected {FORMAT}); update brats-viewer, or move the file away to start a fresh registry"
+            )
+        problem = _shape_problem(state)
+        if problem:
+            raise RegistryError(
+                f"{self._file}: the model registry file is damaged ({problem}); "
+                "move it away to start a fresh registry (stored versions stay in versions/)"
             )
         return state
 
     def _save(self, state: dict[str, Any]) -> None:
         write_json(self._file, state)
+
+    def _heal(self) -> None:
+        """Repair what a process killed mid-change left behind (called holding the lock).
+
+        A version folder missing from registry.json (killed between the rename and the save) is
+        adopted when it holds a loadable bundle, else set aside as ``.orphan-<n>-<time>``; a version
+        folder moved to ``.deleted-<n>`` by an unfinished delete goes back (or away, when the delete
+        was saved); staging folders older than an hour are removed.
+        """
+        try:
+            state = self._load()
+        except RegistryError:
+            return  # a damaged registry.json is reported by the change itself
+        changed = False
+        for trash in self.dir.glob(".deleted-*"):
+            number = trash.name.removeprefix(".deleted-")
+            folder = self._versions_dir / number
+            if number in state["versions"] and not folder.exists():
+                self._versions_dir.mkdir(parents=True, exist_ok=True)
+                trash.rename(folder)
+                log.warning("restored model version %s from an interrupted delete", number)
+            else:
+                shutil.rmtree(trash, ignore_errors=True)
+        for folder in sorted(self._versions_dir.iterdir()) if self._versions_dir.is_dir() else ():
+            if not folder.name.isdigit() or folder.name in state["versions"]:
+                continue
+            changed |= self._adopt_or_set_aside(state, folder)
+        for staged in [*self.dir.glob(".register-*"), *self.dir.glob(".import-*")]:
+            if time.time() - staged.stat().st_mtime > STALE_STAGING_S:
+                shutil.rmtree(staged, ignore_errors=True)
+        if changed:
+            self._save(state)
+
+    def _adopt_or_set_aside(self, state: dict[str, Any], folder: Path) -> bool:
+        number = int(folder.name)
+        try:
+            if number <= DEFAULT_VERSION:
+                raise RegistryError(f"{folder}: version {number} is reserved for the bundled model")
+            check_bundle(folder)
+        except RegistryError as exc:
+            aside = self.dir / f".orphan-{number}-{int(time.time())}"
+            folder.rename(aside)
+            log.warning("set aside %s, which was not in the registry (%s), as %s", folder, exc, aside.name)
+            return False
+        created = dt.datetime.fromtimestamp(folder.stat().st_mtime, dt.UTC).isoformat(timespec="seconds")
+        card = _read_card(folder)
+        training = card.get("training") if isinstance(card.get("training"), dict) else {}
+        state["versions"][str(number)] = {
+            "created": created,
+            "source": "recovered",
+            "base_version": None,
+            "data_size": training.get("n_cases"),
+            "note": "adopted: its registration was interrupted",
+        }
+        state["last_version"] = max(int(state["last_version"]), number)
+        log.warning("adopted model version %d, whose registration was interrupted", number)
+        return True
 
     def _entry(self, state: dict[str, Any], number: int) -> dict[str, Any]:
         entry = state["versions"].get(str(number))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -168,6 +169,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print one JSON object per line on stdout instead of log lines (default: off)",
     )
+    add(
+        "--postprocessing",
+        type=Path,
+        help="JSON file of clean-up settings to store in the bundle, e.g. OUT/postprocessing.json that "
+        "`brats-seg crossval` chose (default: those of the --init bundle, else the built-in ones)",
+    )
 
 
 #: Options a preset may set; left out on the command line, they come from the preset or the defaults.
@@ -227,7 +234,19 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         threads=args.threads,
         name=args.name,
         version=args.model_version,
+        postprocessing=read_postprocessing(args.postprocessing) if args.postprocessing else None,
     )
+
+
+def read_postprocessing(path: Path) -> dict:
+    """Clean-up settings from a JSON file, checked; ValueError naming the file otherwise."""
+    from segmentation_core.inference.postprocess import Postprocessing
+
+    try:
+        data = json.loads(Path(path).read_text())
+        return Postprocessing.from_json(data).to_json()
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+        raise ValueError(f"{path}: not usable post-processing settings ({exc})") from exc
 
 
 def run_from_args(args: argparse.Namespace) -> int:

@@ -36,6 +36,7 @@ class TrainConfig:
     val_fraction: float = 0.2
     val_every: int = 5
     seed: int = 0
+    postprocessing: dict | None = None  # clean-up settings for the bundle (inference.Postprocessing)
     precision: str = "auto"
     device: str = "auto"
     workers: int = 0

@@ -15,19 +15,22 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from segmentation_core.atomic import write_bytes, write_json
 from segmentation_core.io import find_cases, load_case
 from segmentation_core.training.config import TrainConfig
 from segmentation_core.training.folds import fold_assignment
+from segmentation_core.training.presets import PRESETS
 from segmentation_core.training.progress import ProgressReporter
+
+if TYPE_CHECKING:
+    from segmentation_core.inference import CascadePredictor, Predictor
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +45,10 @@ RECIPES: dict[str, dict[str, Any]] = {
     "1.5mm-p64": {"spacing": (1.5, 1.5, 1.5), "patch_size": (64, 64, 64)},
     "2mm-ds-focal": {"deep_supervision": True, "loss": "dice_focal"},
     "2mm-wide": {"base_filters": 24},
+    # the GPU preset's network and sampling (schedule from --epochs / --iterations-per-epoch)
+    # the fine stage of a cascade (run with --coarse OUT of a 2 mm run): 1 mm, mostly tumour patches
+    "cascade-1mm-p64": {"spacing": (1.0, 1.0, 1.0), "patch_size": (64, 64, 64), "foreground_fraction": 0.9},
+    "gpu": {k: v for k, v in PRESETS["gpu"].items() if k not in ("epochs", "iterations_per_epoch")},
 }
 
 
@@ -58,10 +65,15 @@ class CrossValidation:
     iterations_per_epoch: int = 50
     seed: int = 0
     threads: int | None = None
+    device: str = "auto"
     exclude: tuple[str, ...] = PROJECT_VALIDATION_CASES
+    #: Another cross-validation's output folder: its fold models localise the tumour and this recipe's
+    #: fold models segment around it (a cascade, ``inference.CascadePredictor``); None: single stage.
+    coarse: Path | None = None
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
+        self.coarse = Path(self.coarse) if self.coarse is not None else None
         names = [Path(p).name for p in find_cases(self.data)]
         missing = sorted(set(self.exclude) - set(names))
         if missing:
@@ -80,6 +92,7 @@ class CrossValidation:
             "seed": self.seed,
             "exclude": list(self.exclude),
             "assignment": self.assignment,
+            **({"coarse": str(Path(self.coarse).resolve())} if self.coarse else {}),
         }
 
     def check_description(self) -> None:
@@ -115,6 +128,7 @@ class CrossValidation:
             val_every=0,  # no checkpoint is picked by the held-out cases: the last weights are scored
             seed=self.seed,
             threads=self.threads,
+            device=self.device,
             name=f"cv-{self.recipe}-fold{fold}",
             **self.settings,
         )
@@ -159,7 +173,11 @@ class CrossValidation:
         todo = [c for c in self.held_out(fold) if not (folder / "cv" / f"{c}.npz").is_file()]
         if not todo or not self.trained(fold):
             return
-        predictor = Predictor(ModelBundle.load(folder), device="cpu", postprocess=False, threads=self.threads)
+        predictor = Predictor(
+            ModelBundle.load(folder), device=self.device, postprocess=False, threads=self.threads
+        )
+        if self.coarse is not None:
+            predictor = self._cascade(fold, predictor)
         timing = self.timing(fold)
         for case_id in todo:
             case = load_case(self.data / case_id)
@@ -169,6 +187,23 @@ class CrossValidation:
             timing["predict_s"][case_id] = round(prediction.seconds, 2)
             write_json(folder / "timing.json", timing)
             logger.info("%s fold %d: predicted %s in %.1f s", self.recipe, fold, case_id, prediction.seconds)
+
+    def _cascade(self, fold: int, fine: Predictor) -> CascadePredictor:
+        """The coarse run's model of the same fold (same held-out cases), then this fold's model."""
+        from segmentation_core.inference import CascadePredictor, Predictor
+        from segmentation_core.models.bundle import ModelBundle
+
+        coarse_dir = Path(self.coarse) / f"fold{fold}"
+        timing = coarse_dir / "timing.json"
+        if not (timing.is_file() and json.loads(timing.read_text()).get("trained")):
+            raise ValueError(
+                f"{coarse_dir}: the coarse recipe's fold {fold} is not trained yet; run it first"
+            )
+        coarse_assignment = json.loads((Path(self.coarse) / "recipe.json").read_text())["assignment"]
+        if coarse_assignment != self.assignment:
+            raise ValueError(f"{self.coarse}: the coarse run used other folds; it cannot localise these")
+        coarse = Predictor(ModelBundle.load(coarse_dir), device=self.device, threads=self.threads)
+        return CascadePredictor(coarse, fine)
 
     # -- results --------------------------------------------------------------------------------
     def predicted_cases(self) -> list[str]:
@@ -207,22 +242,7 @@ class _TimingReporter(ProgressReporter):
         write_json(self.path, self.timing)
 
 
-def write_json(path: Path, data: Any) -> None:
-    _atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=float)))
-
-
 def write_npz(path: Path, **arrays: np.ndarray) -> None:
-    _atomic(path, lambda tmp: np.savez_compressed(tmp, **arrays), suffix=".npz")
-
-
-def _atomic(path: Path, write, suffix: str = ".tmp") -> None:  # noqa: ANN001 (callable taking a Path)
+    """Compressed arrays written atomically (a killed run never leaves half a prediction)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_bytes(path, lambda handle: np.savez_compressed(handle, **arrays))

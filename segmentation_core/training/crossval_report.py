@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from segmentation_core.atomic import write_json, write_text
 from segmentation_core.inference.postprocess import (
     Postprocessing,
     postprocess,
@@ -20,7 +21,7 @@ from segmentation_core.inference.postprocess import (
 from segmentation_core.io import load_case
 from segmentation_core.labels import ET
 from segmentation_core.metrics.overlap import dice
-from segmentation_core.training.crossval import REGIONS, CrossValidation, write_json
+from segmentation_core.training.crossval import REGIONS, CrossValidation
 
 #: Candidate ET thresholds (mm^3) for "relabel all ET as NCR when there is less than this".
 ET_THRESHOLDS_MM3 = (0.0, 50.0, 100.0, 200.0, 300.0, 500.0, 750.0, 1000.0)
@@ -154,12 +155,51 @@ def markdown(cv: CrossValidation, scored: dict[str, Any]) -> str:
 
 
 def write_report(cv: CrossValidation, report: Path | None = None) -> str:
-    """Score, save OUT/metrics.json and OUT/report.md, append to ``report`` if given; the Markdown."""
+    """Score; save OUT/metrics.json, OUT/postprocessing.json (for ``train --postprocessing``) and
+    OUT/report.md; append to ``report`` if given; the Markdown."""
     scored = score(cv)
     write_json(cv.out / "metrics.json", {**scored, "summary": summary(cv, scored)})
+    if scored["postprocessing"] is not None:
+        write_json(cv.out / "postprocessing.json", scored["postprocessing"])
     text = markdown(cv, scored)
-    (cv.out / "report.md").write_text(text)
+    write_text(cv.out / "report.md", text)
     if report is not None:
         with open(report, "a", encoding="utf-8") as handle:
             handle.write("\n" + text)
     return text
+
+
+def comparison_markdown(outs: list[Path]) -> str:
+    """Mean Dice/HD95 of several scored cross-validations over the held-out cases they all scored.
+
+    Each folder must hold a ``metrics.json`` from :func:`write_report`; the comparison is fair only
+    over common cases, so cases scored by some recipes only are left out (and counted).
+    """
+    runs = {}
+    for out in outs:
+        path = Path(out) / "metrics.json"
+        if not path.is_file():
+            raise ValueError(f"{path}: no scored cross-validation here (run the crossval command first)")
+        runs[Path(out).name] = json.loads(path.read_text())["cases"]
+    common = sorted(set.intersection(*(set(cases) for cases in runs.values()))) if runs else []
+    lines = [
+        f"Comparison over the {len(common)} held-out cases scored by every run "
+        f"({', '.join(f'{name}: {len(cases)}' for name, cases in runs.items())} scored):",
+        "",
+        "| run | Dice WT | Dice TC | Dice ET | mean Dice | HD95 WT | HD95 TC | HD95 ET | worst ET Dice |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    if not common:
+        return "\n".join([*lines, "| (no common cases) | | | | | | | | |", ""])
+    for name, cases in runs.items():
+        dice_means = [float(np.mean([cases[c][r]["dice"] for c in common])) for r in REGIONS]
+        hd_means = [float(np.mean([cases[c][r]["hd95"] for c in common])) for r in REGIONS]
+        worst = min(common, key=lambda c: cases[c]["ET"]["dice"])
+        lines.append(
+            f"| {name} | "
+            + " | ".join(f"{d:.3f}" for d in dice_means)
+            + f" | {np.mean(dice_means):.3f} | "
+            + " | ".join(f"{h:.1f}" for h in hd_means)
+            + f" | {cases[worst]['ET']['dice']:.3f} ({worst}) |"
+        )
+    return "\n".join([*lines, ""])

@@ -15,13 +15,14 @@ import numpy as np
 import torch
 
 from segmentation_core.io import load_case
+from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.labels import region_mask
 from segmentation_core.preprocessing import preprocess, resample
 from segmentation_core.types import Case
 
 logger = logging.getLogger(__name__)
 
-REGIONS = ("WT", "TC", "ET")
+
 CACHE_VERSION = 1
 
 
@@ -57,8 +58,8 @@ def prepare_case(
     if case.labels is None:
         raise DatasetError(f"case {case.case_id!r} has no reference labels (_seg file); training needs them")
     prepared = preprocess(case, channels, spacing)
-    targets = torch.from_numpy(region_targets(np.asarray(case.labels.array)[prepared.box]))
-    targets = resample(targets, prepared.image.shape[1:]).numpy()
+    region_maps = torch.from_numpy(region_targets(np.asarray(case.labels.array)[prepared.box]))
+    targets = resample(region_maps, prepared.image.shape[1:]).numpy()
     return prepared.image.astype(np.float16), np.clip(np.round(targets * 255), 0, 255).astype(np.uint8)
 
 

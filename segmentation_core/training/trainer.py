@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from segmentation_core.inference.device import resolve_device
 from segmentation_core.io import find_cases
 from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.training import distributed
@@ -65,12 +66,6 @@ def split_cases(case_dirs: list[Path], config: TrainConfig) -> tuple[list[Path],
     return train, val
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     """The mixed-precision type for ``precision`` ("auto", "amp" or "fp32") on ``device``; None: fp32.
 
@@ -93,7 +88,7 @@ class Trainer:
         self.reporter = reporter or ProgressReporter(json_lines=False)
         self.out = Path(config.out)
         self.rank, self.world = distributed.rank_and_world()
-        self.device = distributed.device_for_rank(resolve_device(config.device), self.rank)
+        self.device = distributed.device_for_rank(resolve_device(config.device, mps=False), self.rank)
         if config.threads:
             torch.set_num_threads(config.threads)
         case_dirs = find_cases(Path(config.data))
@@ -125,7 +120,8 @@ class Trainer:
             arch["deep_supervision"] = c.deep_supervision
         else:
             arch = {"base_filters": c.base_filters, "depth": c.depth, "deep_supervision": c.deep_supervision}
-            patch, spacing, channels = tuple(c.patch_size), c.spacing, ("t1", "t1ce", "t2", "flair")
+            patch = (c.patch_size[0], c.patch_size[1], c.patch_size[2])
+            spacing, channels = c.spacing, ("t1", "t1ce", "t2", "flair")
         return ModelBundle(
             name=c.name,
             version=c.version,
@@ -133,7 +129,14 @@ class Trainer:
             channels=channels,
             patch_size=patch,
             spacing=spacing,
+            postprocessing=self._postprocessing(),
         )
+
+    def _postprocessing(self) -> dict[str, Any]:
+        """The clean-up for the output bundle: the configured one, else the fine-tuned bundle's."""
+        if self.config.postprocessing is not None:
+            return dict(self.config.postprocessing)
+        return dict(self.base.postprocessing) if self.base is not None else {}
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         c = self.config

@@ -8,9 +8,8 @@ from typing import Any
 import numpy as np
 
 from segmentation_core.io import load_case
+from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.models.bundle import ModelBundle
-
-REGIONS = ("WT", "TC", "ET")
 
 
 def validate_cases(bundle: ModelBundle, case_dirs: list[Path], device: str = "auto") -> dict[str, Any]:

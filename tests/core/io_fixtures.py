@@ -11,7 +11,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-from segmentation_core.io.loader import assemble_case
+from segmentation_core.io.assemble import assemble_case
 from segmentation_core.io.nifti import RawImage
 from segmentation_core.labels import convert
 from segmentation_core.types import SEQUENCES, Case

@@ -35,6 +35,7 @@ def test_every_command_is_found() -> None:
     """The walk reaches every subcommand (new ones are checked by the test below without editing this)."""
     assert {
         "brats-seg",
+        "brats-seg crossval",
         "brats-seg evaluate",
         "brats-seg info",
         "brats-seg predict",

@@ -12,7 +12,7 @@ from segmentation_core.cli import main as cli_main
 from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.training.config import TrainConfig
 from segmentation_core.training.crossval import CrossValidation
-from segmentation_core.training.crossval_report import choose_min_et, write_report
+from segmentation_core.training.crossval_report import choose_min_et, comparison_markdown, write_report
 from segmentation_core.training.data import DatasetError
 from segmentation_core.training.folds import fold_assignment, fold_cases, release_of
 from segmentation_core.training.trainer import split_cases
@@ -131,6 +131,8 @@ def test_crossval_runs_resumes_and_reports(cv_data, tmp_path) -> None:
     metrics = json.loads((out / "metrics.json").read_text())
     assert sorted(metrics["cases"]) == ["A_1", "A_2", "A_3", "B_1", "B_2"]
     assert metrics["summary"]["folds_trained"] == 2 and "Val_1" not in text
+    assert json.loads((out / "postprocessing.json").read_text()) == metrics["postprocessing"]
+    assert metrics["postprocessing"]["min_component_mm3"] == 100.0
     assert report.read_text().startswith("# Experiments\n") and "### Recipe `tiny`" in report.read_text()
     assert text.count("(fold ") == 5
     bad = tiny_cv(cv_data, out)
@@ -158,3 +160,77 @@ def test_real_data_folds_never_see_the_validation_cases() -> None:
         assert len(train) + len(val) == 17
         held += [p.name for p in val]
     assert sorted(held) == sorted(REAL_TRAINING)
+
+
+def test_train_stores_the_chosen_postprocessing_and_fine_tuning_keeps_it(cv_data, tmp_path, capsys) -> None:
+    settings = tmp_path / "postprocessing.json"
+    settings.write_text(
+        json.dumps({"min_component_mm3": 100.0, "min_et_mm3": 300.0, "min_core_component_mm3": 0.0})
+    )
+    tiny = ["--epochs", "1", "--iterations-per-epoch", "1", "--patch-size", "16", "16", "16", "--native-spacing",
+            "--base-filters", "4", "--depth", "3", "--val-every", "0", "--exclude-cases", "Val_1"]  # fmt: skip
+    first = tmp_path / "first"
+    assert (
+        cli_main(
+            ["train", "--data", str(cv_data), "--out", str(first), "--postprocessing", str(settings), *tiny]
+        )
+        == 0
+    )
+    expected = {"min_component_mm3": 100.0, "min_et_mm3": 300.0, "min_core_component_mm3": 0.0}
+    assert ModelBundle.load(first).postprocessing == expected
+    tuned = tmp_path / "tuned"
+    assert cli_main(["train", "--data", str(cv_data), "--out", str(tuned), "--init", str(first), *tiny]) == 0
+    assert ModelBundle.load(tuned).postprocessing == expected
+    settings.write_text('{"min_et_mm3": -5}')
+    assert (
+        cli_main(
+            [
+                "train",
+                "--data",
+                str(cv_data),
+                "--out",
+                str(tmp_path / "bad"),
+                "--postprocessing",
+                str(settings),
+                *tiny,
+            ]
+        )
+        == 2
+    )
+    assert f"{settings}: not usable post-processing settings" in capsys.readouterr().err
+
+
+def test_comparison_uses_only_the_cases_every_run_scored(tmp_path) -> None:
+    def scored(folder: str, cases: dict[str, float]) -> Path:
+        out = tmp_path / folder
+        out.mkdir()
+        metrics = {c: {r: {"dice": d, "hd95": 10 * d} for r in ("WT", "TC", "ET")} for c, d in cases.items()}
+        (out / "metrics.json").write_text(json.dumps({"cases": metrics}))
+        return out
+
+    a = scored("a", {"X": 0.5, "Y": 0.7, "Z": 0.1})
+    b = scored("b", {"X": 0.9, "Y": 0.3})
+    text = comparison_markdown([a, b])
+    assert "over the 2 held-out cases scored by every run (a: 3, b: 2 scored)" in text
+    assert "| a | 0.600 | 0.600 | 0.600 | 0.600 | 6.0 | 6.0 | 6.0 | 0.500 (X) |" in text
+    assert "| b | 0.600 | 0.600 | 0.600 | 0.600 | 6.0 | 6.0 | 6.0 | 0.300 (Y) |" in text
+    with pytest.raises(ValueError, match="no scored cross-validation"):
+        comparison_markdown([a, tmp_path])
+
+
+def test_cascade_recipe_uses_the_coarse_runs_fold_models(cv_data, tmp_path) -> None:
+    coarse = tmp_path / "coarse"
+    early = tiny_cv(cv_data, tmp_path / "early")
+    early.coarse = coarse
+    early.check_description()
+    early.train_fold(0)
+    with pytest.raises(ValueError, match="fold 0 is not trained yet"):
+        early.predict_fold(0)
+    tiny_cv(cv_data, coarse).run()
+    cascade = tiny_cv(cv_data, tmp_path / "fine")
+    cascade.coarse = coarse
+    cascade.run()
+    assert cascade.predicted_cases() == ["A_1", "A_2", "A_3", "B_1", "B_2"]
+    assert json.loads((tmp_path / "fine" / "recipe.json").read_text())["coarse"] == str(coarse.resolve())
+    with pytest.raises(ValueError, match="other settings"):
+        tiny_cv(cv_data, tmp_path / "fine").check_description()  # the same folder without --coarse

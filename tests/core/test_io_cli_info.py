@@ -38,9 +38,11 @@ def test_info_json_with_resampling_warning(tmp_path: Path, capsys: pytest.Captur
     assert info["source_orientation"] == "SRP"
     assert info["orientation"] == "RAS"
     assert info["labels"] is None
-    assert len(info["warnings"]) == 1 and info["warnings"][0].startswith(
+    # the smaller t2 is a different head placed at the same origin: resampled, and flagged misaligned
+    assert len(info["warnings"]) == 2 and info["warnings"][1].startswith(
         "t2 (Case_001_t2.nii.gz) was resampled"
     )
+    assert info["warnings"][0].startswith("POSSIBLY MISALIGNED: the t2 image (Case_001_t2.nii.gz)")
 
 
 def test_info_dicom_with_role_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -257,7 +257,8 @@ def test_resampling_follows_world_coordinates_on_oblique_grids(tmp_path: Path) -
         files[role] = tmp_path / f"r_{role}.nii.gz"
         nib.save(nib.Nifti1Image(world_ramp(shape, affine), affine), files[role])
     case = load_case(files)
-    assert len(case.warnings) == 1 and case.warnings[0].startswith("t2 (r_t2.nii.gz) was resampled")
+    resampled = [w for w in case.warnings if "MISALIGNED" not in w]  # ramps of other extents: not heads
+    assert len(resampled) == 1 and resampled[0].startswith("t2 (r_t2.nii.gz) was resampled")
     expected = world_ramp(case.shape, case.affine)
     got = case.channels["t2"].array
     ijk = np.indices(case.shape).reshape(3, -1)

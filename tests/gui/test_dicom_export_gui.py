@@ -24,7 +24,7 @@ def test_dicom_case_exports_nifti_and_dicom_seg_through_the_dialog(qtbot, tmp_pa
 
     series = write_dicom_case(tmp_path / "dcm", slices=5)
     window = MainWindow()
-    window.segmentation.ask = lambda title, text: True
+    window.ask = lambda title, text: True
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
@@ -33,9 +33,9 @@ def test_dicom_case_exports_nifti_and_dicom_seg_through_the_dialog(qtbot, tmp_pa
     case = window.state.case
     assert case is not None and case.source_format == "dicom" and case.shape == (64, 64, 5)
 
-    window.segmentation.actions["brush"].trigger()
-    window.segmentation.edit.settings.label = ET
-    window.segmentation.edit.settings.radius_mm = 1.0
+    window.actions["brush"].trigger()
+    window.edit.settings.label = ET
+    window.edit.settings.radius_mm = 1.0
     voxel = (32, 32, 2)
     window.state.cursor.set_position(voxel)
     view = window.slice_views["axial"]
@@ -56,7 +56,7 @@ def test_dicom_case_exports_nifti_and_dicom_seg_through_the_dialog(qtbot, tmp_pa
         dialog.accept()
 
     QTimer.singleShot(0, fill_in_and_save)
-    job = window.segmentation.export()
+    job = window.exporter.export()
     assert job is not None
     qtbot.waitUntil(lambda: not job.running, timeout=60_000)
     assert seen["dicom"] == (True, True)  # offered and on by default for a DICOM case

@@ -78,14 +78,15 @@ def test_table_shows_versions_with_metrics_side_by_side(dialog, registry) -> Non
 def test_activate_roll_back_and_delete(dialog, registry, qtbot) -> None:
     dialog.select_version(2)
     assert dialog.buttons["activate"].isEnabled() and dialog.buttons["delete"].isEnabled()
-    with qtbot.waitSignal(dialog.active_changed) as changed:
-        dialog.activate_selected()
+    with qtbot.waitSignal(dialog.job_finished), qtbot.waitSignal(dialog.active_changed) as changed:
+        assert dialog.activate_selected() is not None  # a job: the GUI thread never loads the network
+        assert not dialog.buttons["activate"].isEnabled() and not dialog.buttons["cancel"].isHidden()
     assert changed.args == [2] and registry.active_version == 2
     assert [row[1] for row in table(dialog)] == ["", "●"]
     assert not dialog.buttons["delete"].isEnabled()
     dialog.delete_selected(confirm=False)  # the active version: refused with the reason shown
     assert "version 2 is the active model" in dialog.message_label.text()
-    with qtbot.waitSignal(dialog.active_changed) as changed:
+    with qtbot.waitSignal(dialog.job_finished), qtbot.waitSignal(dialog.active_changed) as changed:
         dialog.roll_back()
     assert changed.args == [1] and registry.active_version == 1
     assert dialog.message_label.text() == "Rolled back: version 1 is active again."
@@ -95,18 +96,24 @@ def test_activate_roll_back_and_delete(dialog, registry, qtbot) -> None:
     assert dialog.message_label.text() == "Version 2 deleted."
 
 
-def test_export_and_import_zip(dialog, registry, tmp_path) -> None:
+def import_and_wait(dialog, qtbot, path: Path) -> None:  # noqa: ANN001
+    with qtbot.waitSignal(dialog.job_finished, timeout=60000):
+        assert dialog.import_from(path) is not None
+
+
+def test_export_and_import_zip(dialog, registry, tmp_path, qtbot) -> None:
     dialog.select_version(2)
     path = dialog.export_selected(tmp_path / "v2.zip")
     assert path == tmp_path / "v2.zip" and zipfile.is_zipfile(path)
-    assert dialog.import_from(path) == 3
+    import_and_wait(dialog, qtbot, path)
+    assert dialog.message_label.text() == "Imported v2.zip as version 3 (not active yet)."
     assert [row[0] for row in table(dialog)] == ["v1", "v2", "v3"]
     assert dialog.selected_version() == 3
     before = snapshot(registry.dir)
     foreign = tmp_path / "foreign.zip"
     with zipfile.ZipFile(foreign, "w") as archive:
         archive.writestr("photo.jpg", b"...")
-    assert dialog.import_from(foreign) is None
+    import_and_wait(dialog, qtbot, foreign)
     assert "not a brats-viewer model" in dialog.message_label.text()
     assert snapshot(registry.dir) == before
     assert len(table(dialog)) == 3
@@ -124,20 +131,49 @@ def test_choose_validation_folder(dialog, registry, tmp_path) -> None:
     assert "is not a folder" in dialog.message_label.text()
 
 
+def test_evaluation_is_a_job_with_progress_and_cancel(dialog, registry, qtbot, monkeypatch) -> None:
+    """Evaluate runs off the GUI thread, reports each case and stops on Cancel (issue #17 bug 5)."""
+    import threading
+
+    import segmentation_core.registry as registry_module
+    from segmentation_core.types import Progress
+
+    started, gui = threading.Event(), threading.get_ident()
+    threads: list[int] = []
+
+    def slow_evaluate(reg, device="cpu", progress=None, cancel=None):  # noqa: ANN001, ANN202
+        threads.append(threading.get_ident())
+        for index in range(1000):
+            progress(Progress(index, 1000, f"evaluating case {index}"))
+            started.set()
+            cancel.raise_if_cancelled()
+            threading.Event().wait(0.01)
+        return [2]
+
+    monkeypatch.setattr(registry_module, "evaluate_missing", slow_evaluate)
+    registry.set_validation_cases([registry.dir])  # any folder: the evaluation itself is faked
+    dialog.refresh()
+    assert dialog.buttons["cancel"].isHidden()
+    assert dialog.evaluate_missing() is not None
+    qtbot.waitUntil(lambda: "Evaluate: evaluating case" in dialog.message_label.text(), timeout=10000)
+    assert threads and threads[0] != gui
+    with qtbot.waitSignal(dialog.job_finished, timeout=10000):
+        dialog.buttons["cancel"].click()
+    assert dialog.message_label.text() == "Evaluate cancelled."
+    assert dialog.buttons["evaluate"].isEnabled()
+
+
 def test_menu_entries_in_the_retrain_menu(qtbot, registry) -> None:
-    from PySide6.QtWidgets import QMainWindow, QMenu
+    from app.qt.main_window import MainWindow
 
-    from app.qt.retrain_menu import install_retrain_menu
-
-    window = QMainWindow()
+    window = MainWindow()
     qtbot.addWidget(window)
-    menus = {"Retrain": QMenu("&Retrain", window)}
-    actions = install_retrain_menu(window, menus)
-    texts = [a.text() for a in menus["Retrain"].actions() if not a.isSeparator()]
+    texts = [a.text() for a in window.menus["Retrain"].actions() if not a.isSeparator()]
     assert texts == ["&Fine-tune on my corrected cases…", "&Manage models…"]
-    actions["fine_tune"].trigger()
+    window.actions["fine_tune"].trigger()
     dialog = window._retrain_dialog
     assert dialog.isVisible() and dialog.registry.dir == registry.dir
-    actions["fine_tune"].trigger()
+    window.actions["fine_tune"].trigger()
     assert window._retrain_dialog is dialog  # one per window
     dialog.close()
+    window.close()

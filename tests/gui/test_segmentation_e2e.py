@@ -27,7 +27,7 @@ def window(qtbot):
     from app.qt.main_window import MainWindow
 
     win = MainWindow()
-    win.segmentation.ask = lambda title, text: True
+    win.ask = lambda title, text: True
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
@@ -39,7 +39,7 @@ def window(qtbot):
 
 
 def run_ai(window, qtbot, bundle: Path):
-    controller = window.segmentation.segment
+    controller = window.segment
     controller.bundle_dir = lambda: bundle
     handle = controller.run()
     assert handle is not None
@@ -55,8 +55,8 @@ def test_run_ai_paint_undo_redo_export(window, qtbot, tmp_path) -> None:
     ai = labels.data.copy()
     assert ai[PAINT_VOXEL] == 0
 
-    edit = window.segmentation.edit
-    window.segmentation.actions["brush"].trigger()
+    edit = window.edit
+    window.actions["brush"].trigger()
     assert edit.active == "brush"
     edit.settings.label = ET
     edit.settings.radius_mm = 3.0
@@ -70,16 +70,16 @@ def test_run_ai_paint_undo_redo_export(window, qtbot, tmp_path) -> None:
     assert int(changed.sum()) == 29  # a 3 mm disc on the 1 mm grid
     assert set(painted[changed].tolist()) == {ET}
     assert labels.history.undo_names[:2] == ["Brush", "AI segmentation (model v1)"]
-    qtbot.waitUntil(lambda: window.segmentation.volumes.cell("ET", 1) == "29", timeout=5000)
+    qtbot.waitUntil(lambda: window.volumes.cell("ET", 1) == "29", timeout=5000)
 
-    window.segmentation.actions["undo"].trigger()
+    window.actions["undo"].trigger()
     assert np.array_equal(labels.data, ai)
-    window.segmentation.actions["redo"].trigger()
+    window.actions["redo"].trigger()
     assert np.array_equal(labels.data, painted)
 
     out = tmp_path / "export" / "sample_seg.nii.gz"
     out.parent.mkdir()
-    job = window.segmentation.start_export(out, "brats", dicom_seg=False, add_to_library=False)
+    job = window.exporter.start_export(out, "brats", dicom_seg=False, add_to_library=False)
     qtbot.waitUntil(lambda: not job.running, timeout=60_000)
     assert np.array_equal(read_label_file(out, scheme="brats").array, painted)
     sidecar = json.loads(out.with_name("sample_seg.json").read_text())
@@ -99,7 +99,7 @@ def test_cancel_leaves_the_labels(window, qtbot, tmp_path, monkeypatch) -> None:
     steps = list(window.state.labels.history.undo_names)
     slow = make_tiny_bundle(tmp_path / "slow", patch_size=(16, 16, 16))  # native grid: thousands of patches
     handle = run_ai(window, qtbot, slow)
-    window.segmentation.segment.dialog.request_cancel()  # what the dialog's Cancel button does
+    window.segment.handle.dialog.request_cancel()  # what the dialog's Cancel button does
     qtbot.waitUntil(lambda: not handle.running, timeout=5_000)
     assert errors == []
     assert np.array_equal(window.state.labels.data, before)

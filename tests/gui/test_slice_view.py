@@ -146,11 +146,26 @@ def test_convention_switch_mirrors_the_image_and_letters(axial: SliceView, state
     assert pixel(axial, (7, 7, 6)) == (255, 230, 0)
 
 
-def test_tool_handler_takes_the_left_button(axial: SliceView, state: ViewerState) -> None:
-    calls: list[tuple] = []
-    axial.tool_handler = lambda kind, voxel, mods: calls.append((kind, voxel))
+def test_an_active_tool_takes_the_left_button(axial: SliceView, state: ViewerState) -> None:
+    class RecordingEdit:
+        tool_active = True
+
+        def __init__(self) -> None:
+            self.calls: list[tuple] = []
+
+        def press(self, plane, voxel, mods):  # noqa: ANN001, ANN202
+            self.calls.append(("press", voxel))
+
+        def drag(self, plane, voxel, mods):  # noqa: ANN001, ANN202
+            self.calls.append(("drag", voxel))
+
+        def release(self, plane, voxel, mods):  # noqa: ANN001, ANN202
+            self.calls.append(("release", voxel))
+
+    edit = RecordingEdit()
+    axial.edit = edit
     drag(axial, B.LeftButton, axial.widget_pos_of((1, 1, 6)), axial.widget_pos_of((2, 1, 6)))
-    assert calls == [("press", (1, 1, 6)), ("drag", (2, 1, 6)), ("release", (2, 1, 6))]
+    assert edit.calls == [("press", (1, 1, 6)), ("drag", (2, 1, 6)), ("release", (2, 1, 6))]
     assert state.cursor.position == (10, 8, 6)
 
 

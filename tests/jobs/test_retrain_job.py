@@ -14,9 +14,16 @@ from app.jobs.retrain import (
     TrainingHistory,
     held_out_names,
     new_run_dir,
-    parse_progress_line,
     read_held_out,
     resumable_run,
+)
+from segmentation_core.training.progress import (
+    DoneEvent,
+    EpochEvent,
+    ErrorEvent,
+    ProgressReporter,
+    ProgressSchemaError,
+    parse_event,
 )
 from tests.core.io_fixtures import write_brats_case
 from tests.core.model_fixtures import make_tiny_bundle
@@ -103,32 +110,45 @@ def test_command_line_from_source_and_frozen(tmp_path: Path) -> None:
     assert request(tmp_path).command()[:2] == [sys.executable, "-m"]
 
 
-def test_parse_progress_line() -> None:
-    assert parse_progress_line('{"epoch": 1, "loss": 0.5}\n') == {"epoch": 1, "loss": 0.5}
-    assert parse_progress_line("Epoch 1 loss 0.5") is None
-    assert parse_progress_line("{broken") is None
-    assert parse_progress_line("[1, 2]") is None
-    assert parse_progress_line("") is None
+def test_parse_event_reads_only_events_of_the_schema() -> None:
+    event = parse_event('{"event": "epoch", "epoch": 2, "epochs": 5, "loss": 0.5, "eta_s": 12}\n')
+    assert event == EpochEvent(2, 5, None, 0.5, None, 12.0, {}, None)
+    assert parse_event('{"event": "done", "bundle": "/r", "iteration": 8}') == DoneEvent("/r", 8)
+    assert parse_event('{"epoch": 1, "loss": 0.5}') is None  # no event kind: not progress
+    assert parse_event('{"event": "epoch", "loss": 0.5}') is None  # the epoch is required
+    assert parse_event('{"event": "epoch", "epoch": "one"}') is None
+    for text in ("Epoch 1 loss 0.5", "{broken", "[1, 2]", ""):
+        assert parse_event(text) is None
 
 
 def test_history_accumulates_loss_dice_eta_and_checkpoint() -> None:
-    history = TrainingHistory(epochs=4)
-    history.feed({"epoch": 1, "step": 1, "steps": 4, "loss": 0.9, "eta_s": 30})
-    history.feed({"epoch": 1, "step": 4, "steps": 4, "loss": 0.7})
-    history.feed({"epoch": 2, "loss": 0.6, "eta": -3})
-    history.feed(
-        {"epoch": 2, "val": {"WT": {"dice": 0.8}, "TC": {"dice": 0.6}, "ET": {"dice": float("nan")}}}
-    )
-    history.feed({"epoch": 2, "checkpoint": "/r/last.pt", "loss": True})
-    history.feed(
-        {"epoch": 3, "val": {"cases": {"A": {}}, "mean": {"WT": {"dice": 0.9}, "ET": {"dice": 0.1}}}}
-    )
-    assert history.loss == [(0.25, 0.9), (1.0, 0.7), (2.0, 0.6)]
+    def epoch(n: int, **fields: object) -> EpochEvent:
+        return EpochEvent.from_record({"event": "epoch", "epoch": n, **fields})
+
+    history = TrainingHistory(epochs=3)
+    history.feed(epoch(1, loss=0.9, eta_s=30))
+    history.feed(epoch(2, loss=0.6, eta_s=-3))
+    mean = {"WT": {"dice": 0.8, "hd95": 3.0}, "TC": {"dice": 0.6}, "ET": {"dice": float("nan")}}
+    history.feed(epoch(2, val={"cases": {}, "mean": mean}, checkpoint="/r/last.pt"))
+    history.feed(epoch(3, val={"cases": {"A": {}}, "mean": {"WT": {"dice": 0.9}, "ET": {"dice": 0.1}}}))
+    history.feed(ErrorEvent("out of memory"))
+    assert history.loss == [(1.0, 0.9), (2.0, 0.6)]
     assert history.dice == {"WT": [(2.0, 0.8), (3.0, 0.9)], "TC": [(2.0, 0.6)], "ET": [(3.0, 0.1)]}
-    assert history.eta_s == 0.0
-    assert history.checkpoint == "/r/last.pt"
-    assert history.fraction == 0.75
-    assert history.events == 6
+    assert history.eta_s == 0.0 and history.checkpoint == "/r/last.pt" and history.error == "out of memory"
+    assert history.epoch == 3 and history.fraction == 1.0 and history.events == 5
+
+
+def test_the_reporter_refuses_events_outside_the_schema() -> None:
+    import io
+
+    stream = io.StringIO()
+    reporter = ProgressReporter(json_lines=True, stream=stream)
+    reporter.emit("epoch", epoch=1, epochs=2, loss=0.25)
+    assert parse_event(stream.getvalue()) == EpochEvent(1, 2, None, 0.25, None, None, {}, None)
+    with pytest.raises(ProgressSchemaError, match="unknown training event 'epoch_end'"):
+        reporter.emit("epoch_end", epoch=1)
+    with pytest.raises(ProgressSchemaError, match="'loss' must be a number"):
+        reporter.emit("epoch", epoch=1, loss="low")
 
 
 def test_held_out_names_keep_the_validation_set_out_of_training(tmp_path: Path) -> None:
@@ -187,7 +207,7 @@ def test_fake_child_speaks_the_protocol_and_resumes(tmp_path: Path) -> None:
     out = subprocess.run(fake_command(script)(request(tmp_path)), capture_output=True, text=True, check=True)
     history = TrainingHistory(epochs=3)
     for line in out.stdout.splitlines():
-        if (event := parse_progress_line(line)) is not None:
+        if (event := parse_event(line)) is not None:
             history.feed(event)
     assert history.loss == [(1.0, 0.5), (2.0, 1 / 3), (3.0, 0.25)]
     assert [(x, round(y, 6)) for x, y in history.dice["WT"]] == [(1.0, 0.54), (2.0, 0.58), (3.0, 0.62)]
@@ -196,16 +216,15 @@ def test_fake_child_speaks_the_protocol_and_resumes(tmp_path: Path) -> None:
     partial.out_dir.mkdir()
     (partial.out_dir / "last.pt").write_text('{"epoch": 2}')
     resumed = subprocess.run(fake_command(script)(partial), capture_output=True, text=True, check=True).stdout
-    events = [e for line in resumed.splitlines() if (e := parse_progress_line(line)) is not None]
-    assert [(e["event"], e.get("epoch")) for e in events] == [
+    events = [e for line in resumed.splitlines() if (e := parse_event(line)) is not None]
+    assert [(e.kind, getattr(e, "epoch", None)) for e in events] == [
         ("resumed", None), ("start", None), ("epoch", 3), ("done", None),
     ]  # fmt: skip
-    assert events[1]["val_cases"] == ["A"]
+    assert events[1].val_cases == ("A",)
 
 
 def test_real_cli_is_reachable() -> None:
     """``python -m segmentation_core train --help`` exists (the training CLI is installed)."""
-    pytest.importorskip("segmentation_core.training", reason="the training pipeline has not landed")
     req = RetrainRequest(Path("d"), Path("i"), Path("o"), 1)
     argv = req.command(frozen=False)[:4] + ["--help"]
     result = subprocess.run(argv, capture_output=True, text=True, check=False)

@@ -10,11 +10,11 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from app.jobs.retrain import RetrainRequest, TrainingHistory, new_run_dir, parse_progress_line, read_held_out
+from app.jobs.retrain import RetrainRequest, TrainingHistory, new_run_dir, read_held_out
 from resources import default_model_dir
 from segmentation_core.io import load_case
+from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.registry import (
     DATA_DIR_ENV,
     ModelRegistry,
@@ -26,14 +26,9 @@ from segmentation_core.registry import (
     runs_dir,
     training_library_dir,
 )
+from segmentation_core.training.progress import parse_event
 from tests.core.io_fixtures import oblique_affine, write_brats_case
 from tests.core.model_fixtures import make_tiny_bundle
-
-pytest.importorskip("segmentation_core.training", reason="the training pipeline has not landed")
-pytest.importorskip("segmentation_core.inference", reason="the inference engine has not landed")
-pytest.importorskip("segmentation_core.metrics", reason="the metrics module has not landed")
-
-REGIONS = ("WT", "TC", "ET")
 
 
 def weights_of(bundle: Path) -> dict[str, np.ndarray]:
@@ -76,8 +71,8 @@ def test_export_retrain_register_activate_segment_roll_back(tmp_path: Path, monk
     assert result.returncode == 0, result.stderr
     history = TrainingHistory(epochs=2)
     for line in result.stdout.splitlines():
-        event = parse_progress_line(line)
-        assert event is not None, f"not a JSON progress line: {line!r}"
+        event = parse_event(line)
+        assert event is not None, f"not a progress event of the schema: {line!r}"
         history.feed(event)
     assert [x for x, _ in history.loss] == [1.0, 2.0]
     assert all([x for x, _ in history.dice[r]] == [2.0] for r in REGIONS)

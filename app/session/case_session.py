@@ -1,0 +1,188 @@
+"""CaseSession: one open case's labels as the user's work — AI provenance, edit tracking, autosave and
+recovery, and the "unsaved changes?" decision. Qt-free: questions go through an injected ``ask``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from psygnal import Signal
+
+from app.jobs.export import ExportRequest
+from app.session.text import plural
+from app.state.autosave import Autosaver, recovery_for, scan_recoveries, set_aside
+from app.state.edit_stats import EditTracker
+from app.state.viewer_state import ViewerState
+from segmentation_core.types import Case, Prediction
+
+logger = logging.getLogger(__name__)
+
+#: A yes/no question to the user: ``ask(title, text) -> True for yes``.
+Question = Callable[[str, str], bool]
+
+
+def case_sources(case: Case) -> list[str]:
+    """The files a case was read from (identifies its recovery file)."""
+    return sorted(str(p) for paths in case.source_files.values() for p in paths)
+
+
+class CaseSession:
+    """The work on the open case of ``state``; follows ``state.case_changed``."""
+
+    tracker_changed = Signal(object)  # EditTracker | None
+
+    def __init__(
+        self, state: ViewerState, ask: Question | None = None, notify: Callable[[str], None] | None = None
+    ) -> None:
+        self.state = state
+        #: Asks the user a yes/no question (the window sets it; the default says yes).
+        self.ask: Question = ask or (lambda _title, _text: True)
+        #: Tells the user something they must see once (e.g. a recovery file set aside).
+        self.notify: Callable[[str], None] = notify or logger.warning
+        self.tracker: EditTracker | None = None
+        self.autosaver: Autosaver | None = None
+        self.ai_top: object = None
+        self.model_version: str | None = None
+        state.case_changed.connect(self._on_case)
+
+    # ------------------------------------------------------------------ case changes
+    def _on_case(self, case: Case | None) -> None:
+        if self.tracker is not None:
+            self.tracker.close()
+        if self.autosaver is not None:
+            self.autosaver.close()
+            self.autosaver = None
+        labels = self.state.labels
+        self.tracker = EditTracker(labels) if labels is not None else None
+        self.ai_top = None
+        self.model_version = None
+        self.tracker_changed.emit(self.tracker)
+        if case is not None and labels is not None:
+            sources = case_sources(case)
+            recovery = recovery_for(case.case_id, sources, on_problem=self.notify)
+            self.autosaver = Autosaver(labels, case.case_id, sources)
+            if recovery is not None and recovery.shape == case.shape:
+                when = dt.datetime.fromtimestamp(recovery.saved_at).strftime("%Y-%m-%d %H:%M")
+                if self.ask(
+                    "Recover unsaved labels?",
+                    f"Unsaved labels of {case.case_id} from {when} ({plural(recovery.edits, 'edit')}) "
+                    "were found.\nRecover them? (No discards them.)",
+                ):
+                    try:
+                        labels.replace(recovery.load(), "Recovered unsaved labels")
+                    except ValueError as exc:
+                        self.notify(set_aside(recovery.path, str(exc)))
+                else:
+                    recovery.discard()
+
+    # ------------------------------------------------------------------ AI result
+    def has_user_labels(self) -> bool:
+        """True when the labels hold anything that is not the last AI result (edits or a loaded _seg)."""
+        labels = self.state.labels
+        if labels is None or not labels.data.any():
+            return False
+        return self.ai_top is None or labels.history.top is not self.ai_top
+
+    def confirm_replace(self) -> bool:
+        """Before the AI replaces the labels: ask when that would replace the user's own labels."""
+        return not self.has_user_labels() or self.ask(
+            "Replace the labels?",
+            "The current labels (loaded or edited) will be replaced by the AI result. "
+            "You can undo this afterwards (Edit ▸ Undo). Continue?",
+        )
+
+    def apply_prediction(self, prediction: Prediction) -> str | None:
+        """Make the AI result one undo step; returns the status text (None when the case changed)."""
+        labels = self.state.labels
+        if labels is None or labels.shape != prediction.labels.shape:
+            return None
+        if labels.in_stroke:  # a stroke whose release was lost must not swallow the result
+            labels.end_stroke()
+        name = f"AI segmentation (model v{prediction.model_version})"
+        labels.replace(prediction.labels, name)
+        self.ai_top = labels.history.top
+        self.model_version = prediction.model_version
+        if self.tracker is not None:
+            self.tracker.set_baseline(prediction.labels)
+        fallback = f", fallback: {prediction.fallback}" if prediction.fallback else ""
+        return f"{name}: {prediction.seconds:.1f} s on {prediction.device.upper()}{fallback}"
+
+    # ------------------------------------------------------------------ unsaved changes
+    def confirm_discard(self, action: str) -> bool:
+        """Before closing or opening another case: False when the user wants to keep unsaved edits.
+
+        Asks at most once; on yes the edits stay in the recovery file (written now).
+        """
+        labels = self.state.labels
+        if labels is None or not labels.modified:
+            return True
+        if not self.ask(
+            "Unsaved changes",
+            f"The labels have unsaved changes. {action} anyway?\n"
+            "(They stay in the recovery file until you export or discard them.)",
+        ):
+            return False
+        if self.autosaver is not None:
+            self.autosaver.flush()
+        return True
+
+    def recoveries_to_open(self) -> list[Path]:
+        """At start, after a crash: the paths of the first case with unsaved labels, if the user wants it."""
+        scan = scan_recoveries()
+        for message in scan.set_aside:
+            self.notify(message)
+        recoveries = [r for r in scan.recoveries if r.sources]
+        if not recoveries:
+            return []
+        names = ", ".join(r.case_id for r in recoveries)
+        if not self.ask(
+            "Unsaved labels found",
+            f"The last session ended with unsaved labels for: {names}.\n"
+            f"Open {recoveries[0].case_id} now to recover them?",
+        ):
+            return []
+        sources = [Path(s) for s in recoveries[0].sources]
+        folders = sorted({p.parent for p in sources})
+        return folders if len(folders) == 1 else sources
+
+    # ------------------------------------------------------------------ export
+    def export_request(
+        self,
+        path: Path,
+        scheme: str,
+        dicom_seg: bool = False,
+        add_to_library: bool = False,
+        *,
+        overwrite: bool = False,
+    ) -> tuple[ExportRequest, Callable[[], None]]:
+        """The export job's request (a copy of the labels, taken now) and what to call when it succeeded:
+        the labels count as saved (if not edited since) and the recovery file goes."""
+        case, labels = self.state.case, self.state.labels
+        if case is None or labels is None:
+            raise ValueError("no case is open")
+        extra = (
+            {"edits": self.tracker.stats.to_dict()} if self.tracker is not None and self.model_version else {}
+        )
+        request = ExportRequest(
+            case,
+            labels.data.copy(),
+            path,
+            scheme=scheme,
+            model_version=self.model_version,
+            extra=extra,
+            dicom_seg=dicom_seg,
+            add_to_library=add_to_library,
+            overwrite=overwrite,
+        )
+        top, autosaver = labels.history.top, self.autosaver
+
+        def exported() -> None:
+            if self.state.labels is labels and labels.history.top is top:
+                labels.mark_saved()
+                if autosaver is not None and autosaver is self.autosaver:
+                    autosaver.discard()
+
+        return request, exported
