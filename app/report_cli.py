@@ -12,7 +12,7 @@ import base64
 import json
 import os
 import sys
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,16 +23,6 @@ if TYPE_CHECKING:
     from segmentation_core.types import Case, LabelMap, RegionProbabilities
 
 FORMATS = (".pdf", ".html", ".json")
-
-
-def _file_mode() -> int:
-    """Permissions of a new file under this process's umask (temporary files are created 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-_FILE_MODE = _file_mode()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -86,23 +76,17 @@ def outputs(output: Path) -> dict[str, Path]:
 
 def run(args: argparse.Namespace) -> int:
     targets = outputs(args.output)
-    existing = [str(p) for p in targets.values() if p.exists()]
-    if existing and not args.force:
-        raise ValueError(f"{', '.join(existing)} already exist; pass --force to overwrite")
     from segmentation_core.io import load_case
+    from segmentation_core.io.export import sidecar_path
     from segmentation_core.io.label_io import read_label_file
 
     _gui_application()  # refuse at once, not after loading, where Qt is missing
     case = load_case(args.case)
-    protected = {p.resolve() for paths in case.source_files.values() for p in paths}
-    protected |= {args.labels.resolve()} | ({args.ai_labels.resolve()} if args.ai_labels else set())
-    clash = [str(p) for p in targets.values() if p.resolve() in protected]
-    if clash:
-        raise ValueError(f"{', '.join(clash)} is an input of the report; choose another output name")
     labels = _labels_on_grid(read_label_file(args.labels, scheme=args.scheme), case, args.labels)
     ai = None
     if args.ai_labels:
         ai = _labels_on_grid(read_label_file(args.ai_labels, scheme=args.scheme), case, args.ai_labels)
+    inputs = [args.labels, *([args.ai_labels] if args.ai_labels else [])]
     queue = None
     if args.probabilities:
         from segmentation_core.review.confidence import ConfidenceMap
@@ -119,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         queue=queue,
         model=_model_from_sidecar(args.labels),
         anonymise=args.anonymise,
+        overwrite=args.force,
+        protected=[p for labels in inputs for p in (labels, sidecar_path(labels))],
     )
     for path in written:
         print(path)
@@ -135,14 +121,20 @@ def write_report(
     model: dict[str, Any] | None = None,
     anonymise: bool = False,
     queue: ReviewQueue | None = None,
+    overwrite: bool = False,
+    protected: Sequence[Path] = (),
 ) -> list[Path]:
-    """Build the report and write the formats in ``targets`` (suffix -> path), each atomically.
+    """Build the report and write the formats in ``targets`` (suffix -> path), committed together.
+
+    Files the case was read from and ``protected`` ones are never written over; existing files only
+    with ``overwrite``.
 
     The viewer's File ▸ Report… is to call this too, with its AI result, review queue and model.
     Returns the paths written.
     """
     from app.qt.report_pdf import png_bytes, write_report_pdf
     from app.render.key_images import report_key_images
+    from segmentation_core.atomic import Commit
     from segmentation_core.review.report import build_report, report_html
 
     _gui_application()
@@ -161,17 +153,19 @@ def write_report(
         name: "data:image/png;base64," + base64.b64encode(png_bytes(rgba)).decode()
         for name, rgba in pixels.items()
     }
-    written = []
-    if ".pdf" in targets:
-        names = {name: name for name in pixels}
-        written.append(
-            write_report_pdf(targets[".pdf"], report_html(report, names), pixels, report.identifiers.case_id)
-        )
-    if ".html" in targets:
-        written.append(_write_text(targets[".html"], report_html(report, data_uris)))
-    if ".json" in targets:
-        written.append(_write_text(targets[".json"], json.dumps(report.to_dict(), indent=2)))
-    return written
+    sources = [p for paths in case.source_files.values() for p in paths]
+    with Commit(overwrite=overwrite, protected=[*sources, *protected]) as commit:
+        if ".pdf" in targets:
+            names = {name: name for name in pixels}
+            page = report_html(report, names)
+            write_report_pdf(commit.stage(targets[".pdf"]), page, pixels, report.identifiers.case_id)
+        if ".html" in targets:
+            commit.stage(targets[".html"]).write_text(report_html(report, data_uris), encoding="utf-8")
+        if ".json" in targets:
+            commit.stage(targets[".json"]).write_text(
+                json.dumps(report.to_dict(), indent=2), encoding="utf-8"
+            )
+    return list(targets.values())
 
 
 def read_probabilities(path: Path, case: Case) -> RegionProbabilities:
@@ -217,28 +211,16 @@ def _labels_on_grid(label_map: LabelMap, case: Case, path: Path) -> np.ndarray:
 
 def _model_from_sidecar(labels: Path) -> dict | None:
     """Model name and version from the export sidecar next to the labels (``<name>.json``), if any."""
-    name = labels.name.split(".nii")[0]
-    sidecar = labels.with_name(f"{name}.json")
+    from segmentation_core.io.export import sidecar_path
+
     try:
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
+        data = json.loads(sidecar_path(labels).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     version = data.get("model_version") if isinstance(data, dict) else None
     if not isinstance(version, str | int) or isinstance(version, bool):
         return None
     return {"version": str(version)[:64]}
-
-
-def _write_text(path: Path, text: str) -> Path:
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
 
 
 def _gui_application() -> object:
