@@ -22,13 +22,15 @@ from app.qt.cursor_readout import CursorReadout
 from app.qt.display_panel import DisplayPanel
 from app.qt.edit_tools import ToolPanel
 from app.qt.export_controller import ExportController
+from app.qt.report_controller import ReportController
+from app.qt.review_panel import ReviewPanel
 from app.qt.segment_controller import DEVICES, SegmentController
 from app.qt.shell import Shell
 from app.qt.slice_view import SliceView
 from app.qt.view3d import View3D
 from app.qt.volumes_panel import VolumesPanel
 from app.render.orientation import PLANES
-from app.session import TOOLS, CaseSession, EditOutcome, EditSession
+from app.session import TOOLS, CaseSession, EditOutcome, EditSession, ReviewSession
 from app.state.viewer_state import ViewerState
 from segmentation_core.labels import LABEL_NAMES
 from segmentation_core.types import SEQUENCES
@@ -52,6 +54,8 @@ class MainWindow(QMainWindow):
         self.shell = Shell(self, self.statusBar().showMessage, lambda title, text: self.ask(title, text))
         self.session = CaseSession(self.state, ask=self.shell.ask, notify=self.statusBar().showMessage)
         self.edit = EditSession(self.state)
+        self.review = ReviewSession(self.state)
+        self.session.prediction_applied.connect(self.review.set_prediction)
         self.slice_views: dict[str, SliceView] = {
             plane: SliceView(self.state, plane, self, edit=self.edit) for plane in PLANES
         }
@@ -70,6 +74,8 @@ class MainWindow(QMainWindow):
         )
         self.segment = SegmentController(self.shell, self.state, self.session)
         self.exporter = ExportController(self.shell, self.session)
+        self.reporter = ReportController(self.shell, self.session, self.review)
+        self.review_panel = ReviewPanel(self.review, self)
         self.cursor_readout = CursorReadout(self.state, self)
         self._retrain_dialog: QWidget | None = None
         self._build_grid()
@@ -77,6 +83,7 @@ class MainWindow(QMainWindow):
         self.actions, self.menus = build_actions(self, self.menuBar(), self._handlers())
         self.menus["File"].insertMenu(self.actions["export"], self.case_opener.recent_menu)
         self.menus["View"].addAction(self.display_dock.toggleViewAction())
+        self.menus["View"].addAction(self.review_dock.toggleViewAction())
         for view in self.slice_views.values():  # Enter closes a polygon only in the slice views
             view.addAction(self.actions["close_polygon"])
         self._follow_state()
@@ -121,6 +128,9 @@ class MainWindow(QMainWindow):
         self.display_dock = self._dock("Display", "display_dock", self.display_panel)
         self.tools_dock = self._dock("Tools", "tools_dock", self.tools_panel)
         self.volumes_dock = self._dock("Volumes", "volumes_dock", self.volumes)
+        self.review_dock = self._dock("Review", "review_dock", self.review_panel)
+        self.tabifyDockWidget(self.volumes_dock, self.review_dock)
+        self.volumes_dock.raise_()
         # Display and Tools share one place as tabs; the volumes stay visible below them
         self.tabifyDockWidget(self.display_dock, self.tools_dock)
         self.display_dock.raise_()
@@ -134,6 +144,10 @@ class MainWindow(QMainWindow):
             "open_dicom": lambda: opener.ask_folder("Open DICOM folder"),
             "open_sample": opener.open_sample,
             "export": self.exporter.export,
+            "report": self.reporter.ask_and_write,
+            "review_next": self.review.next,
+            "review_previous": self.review.previous,
+            "review_mark": self.review.mark_reviewed,
             "quit": self.close,
             "undo": lambda: self.report(edit.undo()),
             "redo": lambda: self.report(edit.redo()),

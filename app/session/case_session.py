@@ -33,6 +33,7 @@ class CaseSession:
     """The work on the open case of ``state``; follows ``state.case_changed``."""
 
     tracker_changed = Signal(object)  # EditTracker | None
+    prediction_applied = Signal(object)  # Prediction, once it is the labels' newest undo step
 
     def __init__(
         self, state: ViewerState, ask: Question | None = None, notify: Callable[[str], None] | None = None
@@ -107,6 +108,7 @@ class CaseSession:
         self.model_version = prediction.model_version
         if self.tracker is not None:
             self.tracker.set_baseline(prediction.labels)
+        self.prediction_applied.emit(prediction)
         fallback = f", fallback: {prediction.fallback}" if prediction.fallback else ""
         return f"{name}: {prediction.seconds:.1f} s on {prediction.device.upper()}{fallback}"
 

@@ -1,0 +1,92 @@
+"""ReviewSession: the AI result's queue moves the crosshair, edits count as reviewed, lesions jump."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.session import CaseSession, ReviewSession
+from app.state.viewer_state import ViewerState
+from segmentation_core.labels import ED, ET
+from segmentation_core.types import Prediction, RegionProbabilities
+from tests.core.io_fixtures import make_case
+from tests.headless import run_pytest_without_qt
+
+SHAPE = (32, 32, 32)
+
+
+def ai_result() -> Prediction:
+    """Two tumours (one with ET) and two uncertain spots: 27 and 24 voxels at p = 0.5."""
+    labels = np.zeros(SHAPE, np.uint8)
+    labels[4:12, 4:12, 4:12] = ED
+    labels[6:10, 6:10, 6:10] = ET
+    labels[20:26, 20:26, 20:26] = ED
+    q = np.full((3, *SHAPE), 255, np.uint8)
+    q[:, labels == 0] = 0
+    q[0, 12:15, 4:7, 4:7] = 128
+    q[0, 26:28, 20:23, 20:24] = 128
+    regions = RegionProbabilities(((0, 32),) * 3, SHAPE, q)
+    return Prediction(labels, None, "cpu", None, 1.0, "3", regions=regions)
+
+
+@pytest.fixture
+def sessions() -> tuple[ViewerState, CaseSession, ReviewSession]:
+    state = ViewerState()
+    session, review = CaseSession(state), ReviewSession(state)
+    session.prediction_applied.connect(review.set_prediction)
+    state.set_case(make_case(SHAPE, with_labels=False))
+    return state, session, review
+
+
+def test_the_ai_result_gives_a_queue_that_moves_the_crosshair(sessions) -> None:
+    state, session, review = sessions
+    events: list[str] = []
+    review.changed.connect(events.append)
+    session.apply_prediction(ai_result())
+    assert events[:2] == ["queue", "lesions"]
+    assert [c.voxels for c in review.queue.clusters] == [27, 24]
+    assert review.next().voxels == 27 and state.cursor.position == (13, 5, 5)
+    assert review.next().voxels == 24 and state.cursor.position == review.queue.clusters[1].target
+    assert review.previous().voxels == 27 and state.cursor.position == (13, 5, 5)
+    assert review.coverage() == 0.0
+    review.mark_reviewed()
+    assert review.coverage() == 27 / 51 and review.queue.clusters[0].reviewed
+
+
+def test_edited_voxels_count_as_reviewed(sessions) -> None:
+    state, session, review = sessions
+    session.apply_prediction(ai_result())
+    mask = np.zeros((2, 2, 2), bool)
+    mask[:, :, 0] = True
+    state.labels.apply((slice(26, 28), slice(20, 22), slice(20, 22)), mask, ED)  # 4 of the 24-voxel spot
+    assert review.coverage() == 4 / 51
+    assert review.summary()["coverage"] == 4 / 51 and review.summary()["clusters"] == 2
+
+
+def test_lesion_table_rano_and_jumping_to_a_lesion(sessions) -> None:
+    state, session, review = sessions
+    session.apply_prediction(ai_result())
+    assert [round(row.volumes_cm3["WT"] * 1000) for row in review.lesions.lesions] == [512, 216]
+    assert review.lesions.lesions[0].enhancing == (1,) and len(review.rano.measurements) == 1
+    review.jump_to_lesion(2)
+    assert state.cursor.position == review.lesions.lesions[1].target
+    mask = np.ones((6, 6, 6), bool)
+    state.labels.apply((slice(20, 26), slice(20, 26), slice(20, 26)), mask, 0)  # the user removes lesion 2
+    review.measure()
+    assert len(review.lesions.lesions) == 1
+
+
+def test_a_new_case_clears_the_review_and_results_without_probabilities_have_no_queue(sessions) -> None:
+    state, session, review = sessions
+    session.apply_prediction(ai_result())
+    state.set_case(make_case(SHAPE, with_labels=False))
+    assert review.queue is None and review.lesions is None and review.next() is None
+    plain = ai_result()
+    session.apply_prediction(Prediction(plain.labels, None, "cpu", None, 1.0, "3"))
+    assert review.queue is None and review.coverage() is None and review.lesions is not None
+
+
+def test_the_review_session_runs_without_qt() -> None:
+    result = run_pytest_without_qt("tests/session/test_review_session.py::test_edited_voxels_count_as_reviewed")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout
