@@ -1,0 +1,60 @@
+"""The Review dock in the real window: an AI result fills it, keys jump the crosshair, a lesion row click
+jumps to the lesion, and File ▸ Report… writes the three files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.gui.test_issue17_bugs import activate
+from tests.screenshots import save_test_screenshot
+from tests.session.test_review_session import SHAPE, ai_result
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot):
+    from app.qt.main_window import MainWindow
+    from tests.core.io_fixtures import make_case
+
+    win = MainWindow()
+    win.ask = lambda title, text: True  # quitting with unsaved labels: yes
+    qtbot.addWidget(win)
+    win.state.set_case(make_case(SHAPE, with_labels=False))
+    win.show()
+    qtbot.waitExposed(win)
+    activate(win, qtbot)
+    yield win
+    win.close()
+
+
+def test_review_dock_keys_lesion_clicks_and_report(window, qtbot, tmp_path) -> None:
+    window.session.apply_prediction(ai_result())
+    panel, state = window.review_panel, window.state
+    assert "2 regions" in panel.queue_label.text() and panel.next_button.isEnabled()
+    assert panel.lesion_table.rowCount() == 2 and panel.lesion_table.item(0, 1).text() == "0.51"
+    assert "RANO sum of products" in panel.lesion_summary.text()
+    view = window.slice_views["axial"]
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_BracketRight)
+    assert state.cursor.position == (13, 5, 5)
+    qtbot.keyClick(view, Qt.Key.Key_R)
+    assert window.review.queue.clusters[0].reviewed and "27 / 51" not in panel.queue_label.text()
+    assert "53 % of the volume reviewed" in panel.queue_label.text()
+    qtbot.keyClick(view, Qt.Key.Key_BracketRight)
+    qtbot.keyClick(view, Qt.Key.Key_BracketLeft)
+    assert state.cursor.position == (13, 5, 5)
+    rect = panel.lesion_table.visualItemRect(panel.lesion_table.item(1, 0))
+    window.review_dock.raise_()
+    qtbot.mouseClick(panel.lesion_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert state.cursor.position == window.review.lesions.lesions[1].target
+    save_test_screenshot(window.grab(), "review-dock.png")
+    written = window.reporter.write(tmp_path / "report.pdf")
+    assert [p.name for p in written] == ["report.pdf", "report.html", "report.json"]
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["review"]["clusters_reviewed"] == 1 and data["review"]["coverage"] == 27 / 51
+    assert data["model"] == {"version": "3"} and data["correction"]["voxels_changed"] == 0
+    assert data["volumes_cm3"] == window.session.tracker.volumes_cm3  # the Volumes panel's numbers
