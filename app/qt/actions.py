@@ -74,6 +74,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("neurological", "View", "&Neurological convention (patient left on the left)", (), True),
     A("show_labels", "View", "Show &labels", ("Shift+L",), True, separator=True),
     A("outline", "View", "Label &outlines", ("O",), True),
+    A("confidence", "View", "AI &confidence overlay (uncertain voxels as a heat map)", ("C",), True),
     A("reset_camera", "View", "Reset 3D &camera", separator=True),
     A("screenshot_3d", "View", "Save 3D &screenshot…"),
     A("about", "Help", "&About BraTS Viewer"),

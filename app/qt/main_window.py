@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
             "neurological": lambda on: display.set_convention("neurological" if on else "radiological"),
             "show_labels": lambda on: display.update_overlay(show=on),
             "outline": lambda on: display.update_overlay(outline=on),
+            "confidence": lambda on: display.update_confidence(show=on),
             "reset_camera": self.view3d.reset_camera,
             "screenshot_3d": self.view3d.screenshot_button.click,
             "about": lambda: show_about(self),
@@ -195,6 +196,7 @@ class MainWindow(QMainWindow):
             check("neurological", display.convention == "neurological")
             check("show_labels", display.overlay.show)
             check("outline", display.overlay.outline)
+            check("confidence", display.confidence.show)
             check(f"sequence_{display.sequence}", True)
 
         display.changed.connect(display_changed)

@@ -3,12 +3,15 @@ coverage, the lesion table (a click jumps to the lesion) and the RANO sum of pro
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QSlider,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -44,6 +47,15 @@ class ReviewPanel(QWidget):
         self.lesion_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.lesion_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.lesion_table.cellClicked.connect(self._lesion_clicked)
+        display = review.state.display
+        self.overlay_box = QCheckBox("Show as heat map (C)", self)
+        self.overlay_box.toggled.connect(lambda on: display.update_confidence(show=on))
+        self.threshold_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.threshold_slider.setRange(5, 100)
+        self.threshold_slider.setToolTip("Uncertainty from which voxels are shown (1: probability 0.5 only)")
+        self.threshold_slider.valueChanged.connect(lambda v: display.update_confidence(threshold=v / 100))
+        self.threshold_label = QLabel(self)
+        display.changed.connect(self._on_display)
         self.lesion_summary = QLabel(self)
         self.lesion_summary.setWordWrap(True)
         buttons = QHBoxLayout()
@@ -53,12 +65,26 @@ class ReviewPanel(QWidget):
         layout.addWidget(QLabel("<b>Low-confidence regions</b>", self))
         layout.addWidget(self.queue_label)
         layout.addLayout(buttons)
+        overlay = QHBoxLayout()
+        overlay.addWidget(self.overlay_box)
+        overlay.addWidget(self.threshold_label)
+        overlay.addWidget(self.threshold_slider, 1)
+        layout.addLayout(overlay)
         layout.addWidget(QLabel("<b>Lesions</b> (click one to go there)", self))
         layout.addWidget(self.lesion_table)
         layout.addWidget(self.lesion_summary)
         layout.addWidget(self.measure_button)
         review.changed.connect(self.refresh)
+        self._on_display("confidence")
         self.refresh()
+
+    def _on_display(self, what: str) -> None:
+        if what != "confidence":
+            return
+        confidence = self.review.state.display.confidence
+        self.overlay_box.setChecked(confidence.show)
+        self.threshold_slider.setValue(round(confidence.threshold * 100))
+        self.threshold_label.setText(f"from {confidence.threshold:.2f}")
 
     def _lesion_clicked(self, row: int, _column: int) -> None:
         item = self.lesion_table.item(row, 0)
@@ -70,6 +96,7 @@ class ReviewPanel(QWidget):
         has_queue = queue is not None and len(queue) > 0
         for button in (self.previous_button, self.next_button, self.reviewed_button):
             button.setEnabled(has_queue)
+        self.overlay_box.setEnabled(self.review.state.uncertainty is not None)
         if queue is None:
             self.queue_label.setText("Run the AI segmentation to see where it is unsure.")
         elif not len(queue):

@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPai
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.render.orientation import PlaneLayout, plane_layout
-from app.render.slice_image import compose_slice
+from app.render.slice_image import apply_heat, compose_slice
 from app.session import EditOutcome, EditSession
 from app.state.display_settings import WindowLevel
 from app.state.viewer_state import ViewerState
@@ -163,7 +163,11 @@ class SliceView(QWidget):
         labels = self.state.labels
         label_plane = None if labels is None else self.layout_.extract(labels.data, index)
         display = self.state.display
-        return compose_slice(image, label_plane, display.window_level(), display.overlay)
+        rgba = compose_slice(image, label_plane, display.window_level(), display.overlay)
+        heat, confidence = self.state.uncertainty, display.confidence
+        if heat is not None and confidence.show:
+            apply_heat(rgba, self.layout_.extract(heat, index), confidence.threshold, confidence.opacity)
+        return rgba
 
     def _ensure_image(self) -> QImage:
         if self._qimage is None:

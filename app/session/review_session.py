@@ -53,8 +53,10 @@ class ReviewSession:
         if prediction.regions is not None:
             self.confidence = ConfidenceMap.from_regions(prediction.regions)
             self.queue = ReviewQueue.build(self.confidence, case.spacing)
+            self.state.set_uncertainty(np.subtract(255, self.confidence.full(), dtype=np.uint8))
         else:
             self.confidence = self.queue = None
+            self.state.set_uncertainty(None)
         self.changed.emit("queue")
         self.measure()
 

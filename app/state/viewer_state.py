@@ -27,11 +27,14 @@ class ViewerState:
         self.labels: LabelLayer | None = None
         self.cursor = Cursor()
         self.display = DisplaySettings()
+        #: The AI's uint8 uncertainty on the case grid (255: a probability of 0.5), for the heat map.
+        self.uncertainty: np.ndarray | None = None
 
     def set_case(self, case: Case | None) -> None:
         """Show ``case`` (its ``_seg`` labels, or an empty label map): cursor to the centre, auto window."""
         self._disconnect_labels()
         self.case = case
+        self.uncertainty = None
         if case is None:
             self.labels = None
         else:
@@ -54,6 +57,13 @@ class ViewerState:
     def _emit_all_labels(self) -> None:
         if self.case is not None:
             self.labels_changed.emit(full_bbox(self.case.shape))
+
+    def set_uncertainty(self, uncertainty: np.ndarray | None) -> None:
+        """Show another AI result's uncertainty (uint8 on the case grid) in the confidence overlay."""
+        if uncertainty is not None and (self.case is None or uncertainty.shape != self.case.shape):
+            raise ValueError("the uncertainty map must lie on the open case's grid")
+        self.uncertainty = uncertainty
+        self.display.changed.emit("confidence")
 
     # ---------------------------------------------------------------- reading
     def image(self, sequence: str | None = None) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -51,6 +52,18 @@ def test_review_dock_keys_lesion_clicks_and_report(window, qtbot, tmp_path) -> N
     window.review_dock.raise_()
     qtbot.mouseClick(panel.lesion_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert state.cursor.position == window.review.lesions.lesions[1].target
+    before = view.current_rgba().copy()
+    assert panel.overlay_box.isEnabled() and not window.actions["confidence"].isChecked()
+    qtbot.keyClick(view, Qt.Key.Key_C)  # View ▸ AI confidence overlay
+    assert window.state.display.confidence.show and panel.overlay_box.isChecked()
+    after = view.current_rgba()
+    changed = np.argwhere((after != before).any(axis=2))
+    voxels = {view.layout_.voxel_at(int(c), int(r), view.slice_index) for r, c in changed}
+    assert voxels and all(window.state.uncertainty[v] >= 128 for v in voxels)
+    panel.threshold_slider.setValue(100)  # only probability 0.5 exactly: nothing in the quantised map
+    assert window.state.display.confidence.threshold == 1.0
+    assert (view.current_rgba() == before).all()
+    panel.threshold_slider.setValue(50)
     save_test_screenshot(window.grab(), "review-dock.png")
     written = window.reporter.write(tmp_path / "report.pdf")
     assert [p.name for p in written] == ["report.pdf", "report.html", "report.json"]

@@ -44,6 +44,8 @@ def test_the_ai_result_gives_a_queue_that_moves_the_crosshair(sessions) -> None:
     review.changed.connect(events.append)
     session.apply_prediction(ai_result())
     assert events[:2] == ["queue", "lesions"]
+    assert state.uncertainty.dtype == np.uint8 and int(state.uncertainty[13, 5, 5]) == 254
+    assert int(state.uncertainty[0, 0, 0]) == 0 and int((state.uncertainty >= 128).sum()) == 51
     assert [c.voxels for c in review.queue.clusters] == [27, 24]
     assert review.next().voxels == 27 and state.cursor.position == (13, 5, 5)
     assert review.next().voxels == 24 and state.cursor.position == review.queue.clusters[1].target
@@ -81,12 +83,15 @@ def test_a_new_case_clears_the_review_and_results_without_probabilities_have_no_
     session.apply_prediction(ai_result())
     state.set_case(make_case(SHAPE, with_labels=False))
     assert review.queue is None and review.lesions is None and review.next() is None
+    assert state.uncertainty is None
     plain = ai_result()
     session.apply_prediction(Prediction(plain.labels, None, "cpu", None, 1.0, "3"))
     assert review.queue is None and review.coverage() is None and review.lesions is not None
 
 
 def test_the_review_session_runs_without_qt() -> None:
-    result = run_pytest_without_qt("tests/session/test_review_session.py::test_edited_voxels_count_as_reviewed")
+    result = run_pytest_without_qt(
+        "tests/session/test_review_session.py::test_edited_voxels_count_as_reviewed"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout
