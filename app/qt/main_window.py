@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.edit = EditSession(self.state)
         self.review = ReviewSession(self.state)
         self.session.prediction_applied.connect(self.review.set_prediction)
+        self.session.sidecar_extras.append(self.review.sidecar)
         self.slice_views: dict[str, SliceView] = {
             plane: SliceView(self.state, plane, self, edit=self.edit) for plane in PLANES
         }

@@ -47,6 +47,8 @@ class CaseSession:
         self.autosaver: Autosaver | None = None
         self.ai_top: object = None
         self.model_version: str | None = None
+        #: More export-sidecar entries, asked for at each export (e.g. the review coverage).
+        self.sidecar_extras: list[Callable[[], dict[str, object]]] = []
         state.case_changed.connect(self._on_case)
 
     # ------------------------------------------------------------------ case changes
@@ -168,6 +170,8 @@ class CaseSession:
         extra = (
             {"edits": self.tracker.stats.to_dict()} if self.tracker is not None and self.model_version else {}
         )
+        for more in self.sidecar_extras:
+            extra.update(more())
         request = ExportRequest(
             case,
             labels.data.copy(),

@@ -120,6 +120,11 @@ class ReviewSession:
         """Review coverage for the export sidecar and the report."""
         return None if self.queue is None else review_summary(self.queue, self.edited())
 
+    def sidecar(self) -> dict[str, Any]:
+        """The export sidecar's ``review`` entry (the reviewed fraction of the low-confidence volume)."""
+        summary = self.summary()
+        return {} if summary is None else {"review": summary}
+
     def jump_to_lesion(self, number: int) -> None:
         """Move the crosshair to a lesion of the table (its voxel nearest its centre)."""
         if self.lesions is not None:

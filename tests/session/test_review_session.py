@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -63,6 +65,9 @@ def test_edited_voxels_count_as_reviewed(sessions) -> None:
     state.labels.apply((slice(26, 28), slice(20, 22), slice(20, 22)), mask, ED)  # 4 of the 24-voxel spot
     assert review.coverage() == 4 / 51
     assert review.summary()["coverage"] == 4 / 51 and review.summary()["clusters"] == 2
+    session.sidecar_extras.append(review.sidecar)
+    request, _ = session.export_request(Path("/tmp/x_seg.nii.gz"), "brats")
+    assert request.extra["review"]["coverage"] == 4 / 51 and request.extra["edits"]["voxels_changed"] == 4
 
 
 def test_lesion_table_rano_and_jumping_to_a_lesion(sessions) -> None:
