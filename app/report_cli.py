@@ -20,6 +20,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from segmentation_core.review.queue import ReviewQueue
+    from segmentation_core.review.report import KeyImage
     from segmentation_core.types import Case, LabelMap, RegionProbabilities
 
 FORMATS = (".pdf", ".html", ".json")
@@ -123,6 +124,7 @@ def write_report(
     queue: ReviewQueue | None = None,
     overwrite: bool = False,
     protected: Sequence[Path] = (),
+    extra_images: Sequence[tuple[KeyImage, np.ndarray]] = (),
 ) -> list[Path]:
     """Build the report and write the formats in ``targets`` (suffix -> path), committed together.
 
@@ -148,6 +150,8 @@ def write_report(
         anonymise=anonymise,
     )
     keys, pixels = report_key_images(report, case, labels)
+    for key, picture in extra_images:  # e.g. the viewer's 3D view
+        keys, pixels = (*keys, key), {**pixels, key.name: picture}
     report = report.with_key_images(keys)
     data_uris = {
         name: "data:image/png;base64," + base64.b64encode(png_bytes(rgba)).decode()

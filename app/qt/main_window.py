@@ -75,7 +75,12 @@ class MainWindow(QMainWindow):
         )
         self.segment = SegmentController(self.shell, self.state, self.session)
         self.exporter = ExportController(self.shell, self.session)
-        self.reporter = ReportController(self.shell, self.session, self.review)
+        self.reporter = ReportController(
+            self.shell,
+            self.session,
+            self.review,
+            view3d_picture=lambda: self.view3d.interactor.screenshot(return_img=True),
+        )
         self.review_panel = ReviewPanel(self.review, self)
         self.cursor_readout = CursorReadout(self.state, self)
         self._retrain_dialog: QWidget | None = None

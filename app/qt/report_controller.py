@@ -7,21 +7,31 @@ on the GUI thread behind a wait cursor because Qt's PDF writer and text layout b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app.qt.shell import Shell
 from app.report_cli import outputs, write_report
 from app.session import CaseSession, ReviewSession
+from segmentation_core.review.report import KeyImage
 
 
 class ReportController:
     def __init__(
-        self, shell: Shell, session: CaseSession, review: ReviewSession, settings: QSettings | None = None
+        self,
+        shell: Shell,
+        session: CaseSession,
+        review: ReviewSession,
+        settings: QSettings | None = None,
+        view3d_picture: Callable[[], np.ndarray | None] | None = None,
     ) -> None:
         self.shell = shell
+        #: The 3D view as an RGB(A) picture for the report (None: no 3D view).
+        self.view3d_picture = view3d_picture
         self.session = session
         self.review = review
         self.settings = settings or QSettings()
@@ -49,7 +59,14 @@ class ReportController:
         state = self.session.state
         if state.case is None or state.labels is None:
             return []
-        model = {"version": self.session.model_version} if self.session.model_version else None
+        model = self.review.model or (
+            {"version": self.session.model_version} if self.session.model_version else None
+        )
+        extra = []
+        picture = self.view3d_picture() if self.view3d_picture is not None else None
+        if picture is not None and picture.ndim == 3 and picture.shape[2] in (3, 4) and picture.size:
+            rgba = np.dstack([picture[..., :3], np.full(picture.shape[:2], 255, np.uint8)]).astype(np.uint8)
+            extra.append((KeyImage("view-3d.png", None, None, "3D view"), rgba))
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             written = write_report(
@@ -61,6 +78,7 @@ class ReportController:
                 queue=self.review.queue,
                 model=model,
                 overwrite=overwrite,
+                extra_images=extra,
             )
         except (OSError, ValueError) as exc:
             self.shell.error("Report not written", str(exc))

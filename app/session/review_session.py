@@ -35,11 +35,13 @@ class ReviewSession:
         self.ai_labels: np.ndarray | None = None
         self.lesions: LesionTable | None = None
         self.rano: RanoAssessment | None = None
+        #: The last AI result's model version, device and TTA (for the report).
+        self.model: dict[str, Any] | None = None
         self._midline: tuple[Case, MidlinePlane | None] | None = None
         state.case_changed.connect(self._on_case)
 
     def _on_case(self, _case: Case | None) -> None:
-        self.confidence = self.queue = self.ai_labels = self.lesions = self.rano = None
+        self.confidence = self.queue = self.ai_labels = self.lesions = self.rano = self.model = None
         self._midline = None
         self.changed.emit("case")
 
@@ -50,6 +52,7 @@ class ReviewSession:
         if case is None or prediction.labels.shape != case.shape:
             return
         self.ai_labels = np.array(prediction.labels, dtype=np.uint8)
+        self.model = {"version": prediction.model_version, "device": prediction.device, "tta": prediction.tta}
         if prediction.regions is not None:
             self.confidence = ConfidenceMap.from_regions(prediction.regions)
             self.queue = ReviewQueue.build(self.confidence, case.spacing)

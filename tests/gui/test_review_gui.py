@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from segmentation_core.review.schema import REPORT_SCHEMA
 from tests.gui.test_issue17_bugs import activate
 from tests.screenshots import save_test_screenshot
 from tests.session.test_review_session import SHAPE, ai_result
@@ -69,5 +71,10 @@ def test_review_dock_keys_lesion_clicks_and_report(window, qtbot, tmp_path) -> N
     assert [p.name for p in written] == ["report.pdf", "report.html", "report.json"]
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["review"]["clusters_reviewed"] == 1 and data["review"]["coverage"] == 27 / 51
-    assert data["model"] == {"version": "3"} and data["correction"]["voxels_changed"] == 0
+    assert (
+        data["model"] == {"version": "3", "device": "cpu", "tta": False}
+        and data["correction"]["voxels_changed"] == 0
+    )
+    assert [k["name"] for k in data["key_images"]] == ["lesion-1.png", "view-3d.png"]
+    jsonschema.validate(data, REPORT_SCHEMA)
     assert data["volumes_cm3"] == window.session.tracker.volumes_cm3  # the Volumes panel's numbers
