@@ -20,7 +20,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from segmentation_core.review.queue import ReviewQueue
-    from segmentation_core.review.report import KeyImage
+    from segmentation_core.review.report import ReportData
     from segmentation_core.types import Case, LabelMap, RegionProbabilities
 
 FORMATS = (".pdf", ".html", ".json")
@@ -124,35 +124,37 @@ def write_report(
     queue: ReviewQueue | None = None,
     overwrite: bool = False,
     protected: Sequence[Path] = (),
-    extra_images: Sequence[tuple[KeyImage, np.ndarray]] = (),
 ) -> list[Path]:
     """Build the report and write the formats in ``targets`` (suffix -> path), committed together.
 
     Files the case was read from and ``protected`` ones are never written over; existing files only
-    with ``overwrite``.
-
-    The viewer's File ▸ Report… is to call this too, with its AI result, review queue and model.
-    Returns the paths written.
+    with ``overwrite``. Returns the paths written.
     """
-    from app.qt.report_pdf import png_bytes, write_report_pdf
-    from app.render.key_images import report_key_images
-    from segmentation_core.atomic import Commit
-    from segmentation_core.review.report import build_report, report_html
+    from app.jobs.report import ReportRequest
 
     _gui_application()
-    report = build_report(
-        case,
-        labels,
-        labels_source=labels_source,
-        ai_labels=ai_labels,
-        queue=queue,
-        model=model,
-        anonymise=anonymise,
-    )
-    keys, pixels = report_key_images(report, case, labels)
-    for key, picture in extra_images:  # e.g. the viewer's 3D view
-        keys, pixels = (*keys, key), {**pixels, key.name: picture}
-    report = report.with_key_images(keys)
+    request = ReportRequest(case, labels, labels_source, ai_labels, model, anonymise, queue)
+    report, pixels = request.prepare()
+    return write_report_files(report, pixels, targets, case, overwrite=overwrite, protected=protected)
+
+
+def write_report_files(
+    report: ReportData,
+    pixels: dict[str, np.ndarray],
+    targets: dict[str, Path],
+    case: Case,
+    *,
+    overwrite: bool = False,
+    protected: Sequence[Path] = (),
+) -> list[Path]:
+    """Write a prepared report (its key images in ``pixels``) as PDF, HTML and JSON, committed together.
+
+    Needs Qt (the PDF writer and PNG encoding): on the GUI thread in the viewer.
+    """
+    from app.qt.report_pdf import png_bytes, write_report_pdf
+    from segmentation_core.atomic import Commit
+    from segmentation_core.review.report import report_html
+
     data_uris = {
         name: "data:image/png;base64," + base64.b64encode(png_bytes(rgba)).decode()
         for name, rgba in pixels.items()

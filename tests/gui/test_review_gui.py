@@ -67,8 +67,10 @@ def test_review_dock_keys_lesion_clicks_and_report(window, qtbot, tmp_path) -> N
     assert (view.current_rgba() == before).all()
     panel.threshold_slider.setValue(50)
     save_test_screenshot(window.grab(), "review-dock.png")
-    written = window.reporter.write(tmp_path / "report.pdf")
-    assert [p.name for p in written] == ["report.pdf", "report.html", "report.json"]
+    job = window.reporter.write(tmp_path / "report.pdf")
+    qtbot.waitUntil(lambda: not job.running, timeout=60000)
+    qtbot.waitUntil(lambda: bool(window.reporter.written), timeout=10000)
+    assert [p.name for p in window.reporter.written] == ["report.pdf", "report.html", "report.json"]
     data = json.loads((tmp_path / "report.json").read_text())
     assert data["review"]["clusters_reviewed"] == 1 and data["review"]["coverage"] == 27 / 51
     assert (
