@@ -39,6 +39,14 @@ class ReviewSession:
         self.model: dict[str, Any] | None = None
         self._midline: tuple[Case, MidlinePlane | None] | None = None
         state.case_changed.connect(self._on_case)
+        state.measurements.changed.connect(self._on_measurements)
+
+    def _on_measurements(self) -> None:
+        """An end point was dragged in a view: the sums follow."""
+        assessment = self.state.measurements.assessment
+        if assessment is not None and assessment is not self.rano:
+            self.rano = assessment
+            self.changed.emit("lesions")
 
     def _on_case(self, _case: Case | None) -> None:
         self.confidence = self.queue = self.ai_labels = self.lesions = self.rano = self.model = None
@@ -86,6 +94,7 @@ class ReviewSession:
         enhancing = components(data == ET)
         self.lesions = lesion_table(data, case.affine, self.midline(), enhancing=enhancing)
         self.rano = rano_assessment(data, case.affine, enhancing=enhancing)
+        self.state.measurements.set(self.rano)
         self.changed.emit("lesions")
 
     # ------------------------------------------------------------------ queue

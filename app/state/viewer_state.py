@@ -13,6 +13,7 @@ from psygnal import Signal
 from app.state.cursor import Cursor, Voxel
 from app.state.display_settings import DisplaySettings, WindowLevel, percentile_window
 from app.state.label_layer import LabelLayer, full_bbox
+from app.state.measurements import MeasurementLayer
 from segmentation_core.types import SEQUENCES, Case
 
 
@@ -29,12 +30,15 @@ class ViewerState:
         self.display = DisplaySettings()
         #: The AI's uint8 uncertainty on the case grid (255: a probability of 0.5), for the heat map.
         self.uncertainty: np.ndarray | None = None
+        #: RANO measurements drawn on (and dragged in) the slice views.
+        self.measurements = MeasurementLayer()
 
     def set_case(self, case: Case | None) -> None:
         """Show ``case`` (its ``_seg`` labels, or an empty label map): cursor to the centre, auto window."""
         self._disconnect_labels()
         self.case = case
         self.uncertainty = None
+        self.measurements.set(None)
         if case is None:
             self.labels = None
         else:

@@ -80,3 +80,41 @@ def test_review_dock_keys_lesion_clicks_and_report(window, qtbot, tmp_path) -> N
     assert [k["name"] for k in data["key_images"]] == ["lesion-1.png", "view-3d.png"]
     jsonschema.validate(data, REPORT_SCHEMA)
     assert data["volumes_cm3"] == window.session.tracker.volumes_cm3  # the Volumes panel's numbers
+
+
+def test_rano_lines_are_drawn_on_their_slice_and_end_points_drag(qtbot) -> None:
+    from app.qt.main_window import MainWindow
+    from segmentation_core.types import Prediction
+    from tests.core.io_fixtures import make_case
+
+    window = MainWindow()
+    window.ask = lambda title, text: True
+    qtbot.addWidget(window)
+    shape = (48, 48, 16)
+    window.state.set_case(make_case(shape, with_labels=False))
+    window.show()
+    qtbot.waitExposed(window)
+    labels = np.zeros(shape, np.uint8)
+    labels[10:30, 14:30, 6:9] = 3  # 20 x 16 voxels on three slices: measurable
+    labels[9:31, 13:31, 5:10][labels[9:31, 13:31, 5:10] == 0] = 2
+    window.session.apply_prediction(Prediction(labels, None, "cpu", None, 1.0, "3"))
+    (m,) = window.state.measurements.assessment.measurements
+    assert m.measurable and m.slice_axis == 2
+    view = window.slice_views["axial"]
+    window.state.cursor.set_position((20, 20, m.slice_index))
+    before = view.grab().toImage()
+    start = view.point_pos(m.long[1])
+    assert view.measurement_handle_at(start) == (1, "long", 1)
+    colour = before.pixelColor(round(start.x()), round(start.y()))
+    assert (colour.red(), colour.green(), colour.blue()) == (0, 230, 255)  # the long line's end is drawn
+    target = view.point_pos(tuple(v + d for v, d in zip(m.long[1], (4.0, 4.0, 0.0))))
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=start.toPoint())
+    qtbot.mouseMove(view, pos=target.toPoint())
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=target.toPoint())
+    (moved,) = window.state.measurements.assessment.measurements
+    assert moved.edited and moved.long_mm > m.long_mm + 3 and moved.slice_index == m.slice_index
+    assert window.review.rano is window.state.measurements.assessment
+    assert f"{moved.product_mm2:.0f} mm²" in window.review_panel.lesion_summary.text()
+    assert window.state.cursor.position == (20, 20, m.slice_index)  # the drag did not move the crosshair
+    save_test_screenshot(window.grab(), "rano-lines.png")
+    window.close()
