@@ -100,3 +100,20 @@ def test_the_review_session_runs_without_qt() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout
+
+
+def test_moving_a_rano_end_point_in_the_layer_updates_the_review(sessions) -> None:
+    state, session, review = sessions
+    session.apply_prediction(ai_result())
+    layer = state.measurements
+    assert layer.assessment is review.rano and len(layer.on_slice(2, review.rano.measurements[0].slice_index)) == 1
+    assert layer.on_slice(0, 0) == []
+    m = review.rano.measurements[0]
+    events: list[str] = []
+    review.changed.connect(events.append)
+    layer.move(m.lesion, "short", 0, (m.short[1][0] - 12.0, m.short[1][1], 99.0))
+    assert events == ["lesions"] and review.rano is layer.assessment
+    moved = review.rano.measurements[0]
+    assert moved.short[0][2] == m.slice_index and moved.edited and moved.short_mm != m.short_mm
+    state.set_case(make_case(SHAPE, with_labels=False))
+    assert layer.assessment is None
