@@ -14,6 +14,7 @@ import numpy as np
 
 from app.render.key_images import report_key_images
 from segmentation_core.review.queue import ReviewQueue
+from segmentation_core.review.rano import RanoAssessment
 from segmentation_core.review.report import KeyImage, ReportData, build_report
 from segmentation_core.types import CancelToken, Case, Progress
 
@@ -33,6 +34,8 @@ class ReportRequest:
     queue: ReviewQueue | None = None
     #: More pictures for the report (e.g. the viewer's 3D view), already taken.
     extra_images: Sequence[tuple[KeyImage, np.ndarray]] = field(default=())
+    #: RANO measurements the user adjusted (end points moved); None: measured from the labels.
+    rano: RanoAssessment | None = None
 
     def prepare(self) -> Prepared:
         """The report data with its key images, and the images' pixels by name."""
@@ -45,6 +48,8 @@ class ReportRequest:
             model=self.model,
             anonymise=self.anonymise,
         )
+        if self.rano is not None:
+            report = report.with_rano(self.rano)
         keys, pixels = report_key_images(report, self.case, self.labels)
         for key, picture in self.extra_images:
             keys, pixels = (*keys, key), {**pixels, key.name: picture}

@@ -83,6 +83,7 @@ class ReportController:
             False,
             self.review.queue,
             tuple(extra),
+            self.review.rano,  # with the end points the user moved
         )
 
         def write(prepared: Prepared) -> None:

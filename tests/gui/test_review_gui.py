@@ -82,7 +82,7 @@ def test_review_dock_keys_lesion_clicks_and_report(window, qtbot, tmp_path) -> N
     assert data["volumes_cm3"] == window.session.tracker.volumes_cm3  # the Volumes panel's numbers
 
 
-def test_rano_lines_are_drawn_on_their_slice_and_end_points_drag(qtbot) -> None:
+def test_rano_lines_are_drawn_on_their_slice_and_end_points_drag(qtbot, tmp_path) -> None:
     from app.qt.main_window import MainWindow
     from segmentation_core.types import Prediction
     from tests.core.io_fixtures import make_case
@@ -117,4 +117,9 @@ def test_rano_lines_are_drawn_on_their_slice_and_end_points_drag(qtbot) -> None:
     assert f"{moved.product_mm2:.0f} mm²" in window.review_panel.lesion_summary.text()
     assert window.state.cursor.position == (20, 20, m.slice_index)  # the drag did not move the crosshair
     save_test_screenshot(window.grab(), "rano-lines.png")
+    job = window.reporter.write(tmp_path / "report.pdf")
+    qtbot.waitUntil(lambda: bool(window.reporter.written), timeout=60000)
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert data["rano"]["measurements"][0]["edited"] and not job.running
+    assert data["rano"]["sum_of_products_mm2"] == pytest.approx(moved.product_mm2)
     window.close()

@@ -106,7 +106,10 @@ def test_moving_a_rano_end_point_in_the_layer_updates_the_review(sessions) -> No
     state, session, review = sessions
     session.apply_prediction(ai_result())
     layer = state.measurements
-    assert layer.assessment is review.rano and len(layer.on_slice(2, review.rano.measurements[0].slice_index)) == 1
+    assert (
+        layer.assessment is review.rano
+        and len(layer.on_slice(2, review.rano.measurements[0].slice_index)) == 1
+    )
     assert layer.on_slice(0, 0) == []
     m = review.rano.measurements[0]
     events: list[str] = []
