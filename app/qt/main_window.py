@@ -14,6 +14,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QPaintEvent
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QWidget
 
+from app.jobs.review import MeasureRequest
+from app.jobs.runner import start_job
 from app.qt.about import show_about
 from app.qt.actions import build_actions
 from app.qt.case_opener import CaseOpener, local_paths
@@ -57,6 +59,7 @@ class MainWindow(QMainWindow):
         self.review = ReviewSession(self.state)
         self.session.prediction_applied.connect(self.review.set_prediction)
         self.session.sidecar_extras.append(self.review.sidecar)
+        self.review.measure_runner = self._measure_in_background
         self.slice_views: dict[str, SliceView] = {
             plane: SliceView(self.state, plane, self, edit=self.edit) for plane in PLANES
         }
@@ -180,6 +183,16 @@ class MainWindow(QMainWindow):
         for name in SEQUENCES:
             handlers[f"sequence_{name}"] = lambda _on=True, n=name: display.set_sequence(n)
         return handlers
+
+    def _measure_in_background(self, request: MeasureRequest) -> None:
+        """The review's lesion table and RANO as a job (the views stay responsive meanwhile)."""
+        self._measure_job = start_job(
+            MeasureRequest.run,
+            request,
+            title="Measuring lesions",
+            on_result=lambda result: self.review.set_measurements(request, result),
+            on_error=lambda exc: self.statusBar().showMessage(f"Measuring the lesions failed: {exc}", 10000),
+        )
 
     def choose_tool(self, key: str) -> None:
         """Activate an editing tool and show its options (the Tools tab)."""

@@ -5,19 +5,20 @@ table and RANO — kept Qt-free. The review panel shows it; ``next``/``previous`
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from psygnal import Signal
 
+from app.jobs.review import Measurements, MeasureRequest
 from app.state.viewer_state import ViewerState
-from segmentation_core.labels import ET
 from segmentation_core.review.confidence import ConfidenceMap
-from segmentation_core.review.lesions import LesionTable, components, lesion_table
-from segmentation_core.review.midline import MidlinePlane, midsagittal_plane
+from segmentation_core.review.lesions import LesionTable
+from segmentation_core.review.midline import MidlinePlane
 from segmentation_core.review.queue import Cluster, ReviewQueue
-from segmentation_core.review.rano import RanoAssessment, rano_assessment
-from segmentation_core.review.report import brain_mask, review_summary
+from segmentation_core.review.rano import RanoAssessment
+from segmentation_core.review.report import review_summary
 from segmentation_core.types import Case, Prediction
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ class ReviewSession:
         #: The last AI result's model version, device and TTA (for the report).
         self.model: dict[str, Any] | None = None
         self._midline: tuple[Case, MidlinePlane | None] | None = None
+        #: Runs a MeasureRequest elsewhere (the window: a job); None measures at once.
+        self.measure_runner: Callable[[MeasureRequest], object] | None = None
         state.case_changed.connect(self._on_case)
         state.measurements.changed.connect(self._on_measurements)
 
@@ -71,29 +74,34 @@ class ReviewSession:
         self.changed.emit("queue")
         self.measure()
 
-    def midline(self) -> MidlinePlane | None:
-        """The open case's mid-sagittal plane (computed once per case)."""
-        case = self.state.case
-        if case is None:
-            return None
-        if self._midline is None or self._midline[0] is not case:
-            try:
-                plane = midsagittal_plane(brain_mask(case), case.affine)
-            except ValueError as exc:
-                logger.warning("no midline: %s", exc)
-                plane = None
-            self._midline = (case, plane)
-        return self._midline[1]
-
-    def measure(self) -> None:
-        """Lesion table and RANO of the current labels (after the AI result, or on request after edits)."""
+    def measure_request(self) -> MeasureRequest | None:
+        """What measuring the current labels needs (a copy of them, taken now); None without a case."""
         case, labels = self.state.case, self.state.labels
         if case is None or labels is None:
+            return None
+        known = self._midline is not None and self._midline[0] is case
+        return MeasureRequest(case, labels.data.copy(), self._midline[1] if known else None, known)
+
+    def measure(self) -> None:
+        """Lesion table and RANO of the current labels (after the AI result, or on request after edits).
+
+        With ``measure_runner`` set (the window runs it as a job) the work happens there and
+        :meth:`set_measurements` brings the result back; otherwise it runs here and now.
+        """
+        request = self.measure_request()
+        if request is None:
             return
-        data = labels.data
-        enhancing = components(data == ET)
-        self.lesions = lesion_table(data, case.affine, self.midline(), enhancing=enhancing)
-        self.rano = rano_assessment(data, case.affine, enhancing=enhancing)
+        if self.measure_runner is not None:
+            self.measure_runner(request)
+        else:
+            self.set_measurements(request, request.compute())
+
+    def set_measurements(self, request: MeasureRequest, result: Measurements) -> None:
+        """Show measurements computed for ``request`` (ignored when the case changed meanwhile)."""
+        if request.case is not self.state.case:
+            return
+        self._midline = (request.case, result.midline)
+        self.lesions, self.rano = result.table, result.rano
         self.state.measurements.set(self.rano)
         self.changed.emit("lesions")
 

@@ -36,6 +36,7 @@ def window(qtbot):
 
 def test_review_dock_keys_lesion_clicks_and_report(window, qtbot, tmp_path) -> None:
     window.session.apply_prediction(ai_result())
+    qtbot.waitUntil(lambda: window.review.lesions is not None, timeout=30000)  # measured in a job
     panel, state = window.review_panel, window.state
     assert "2 regions" in panel.queue_label.text() and panel.next_button.isEnabled()
     assert panel.lesion_table.rowCount() == 2 and panel.lesion_table.item(0, 1).text() == "0.51"
@@ -98,6 +99,7 @@ def test_rano_lines_are_drawn_on_their_slice_and_end_points_drag(qtbot, tmp_path
     labels[10:30, 14:30, 6:9] = 3  # 20 x 16 voxels on three slices: measurable
     labels[9:31, 13:31, 5:10][labels[9:31, 13:31, 5:10] == 0] = 2
     window.session.apply_prediction(Prediction(labels, None, "cpu", None, 1.0, "3"))
+    qtbot.waitUntil(lambda: window.state.measurements.assessment is not None, timeout=30000)
     (m,) = window.state.measurements.assessment.measurements
     assert m.measurable and m.slice_axis == 2
     view = window.slice_views["axial"]

@@ -120,3 +120,21 @@ def test_moving_a_rano_end_point_in_the_layer_updates_the_review(sessions) -> No
     assert moved.short[0][2] == m.slice_index and moved.edited and moved.short_mm != m.short_mm
     state.set_case(make_case(SHAPE, with_labels=False))
     assert layer.assessment is None
+
+
+def test_measuring_can_run_elsewhere_and_a_stale_result_is_ignored(sessions) -> None:
+    state, session, review = sessions
+    requests = []
+    review.measure_runner = requests.append
+    session.apply_prediction(ai_result())
+    assert review.lesions is None and len(requests) == 1  # handed to the runner, not computed here
+    request = requests[0]
+    result = request.compute()
+    state.set_case(make_case(SHAPE, with_labels=False))  # the case changed before the result came
+    review.set_measurements(request, result)
+    assert review.lesions is None and state.measurements.assessment is None
+    session.apply_prediction(ai_result())
+    review.set_measurements(requests[1], requests[1].compute())
+    assert len(review.lesions.lesions) == 2 and requests[1].midline_known is False
+    review.measure()
+    assert requests[2].midline_known and requests[2].midline is review.lesions.midline  # computed once
