@@ -49,6 +49,8 @@ def local_index() -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/whl/cpu"
     server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
 
 
 def _closed_port_url() -> str:

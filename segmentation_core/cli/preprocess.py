@@ -20,9 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("input", type=Path, help="the study folder")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="output folder (created)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="output folder, created (required)")
     parser.add_argument(
-        "--overwrite", action="store_true", help="replace OUT when it exists and is not empty"
+        "--overwrite",
+        action="store_true",
+        help="replace OUT when it exists and is not empty (default: off, refuse)",
     )
     add_raw_arguments(parser)
     parser.set_defaults(func=run)

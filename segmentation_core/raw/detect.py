@@ -29,6 +29,11 @@ class Detection:
 def detect(study: RawStudy) -> Detection:
     """Check the three properties of preprocessed BraTS data; every failed one is a reason."""
     reference = study.reference_volume
+    field_cm3 = float(np.prod(np.asarray(reference.shape) * np.asarray(reference.spacing))) / 1000.0
+    if field_cm3 < STRIPPED_CM3[0]:  # nothing to co-register or skull-strip: the loader's checks apply
+        return Detection(
+            True, (f"field of view {field_cm3:.0f} cm³, smaller than a brain: not a head study",)
+        )
     problems: list[str] = []
     others = [name for name, v in study.images.items() if not v.same_grid(reference)]
     if others:

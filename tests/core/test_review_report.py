@@ -24,7 +24,9 @@ NOW = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 
 def case_and_labels():
-    case = make_case((32, 32, 32), oblique_affine(20.0, (1.0, 1.5, 2.0)), case_id="Case<7>&")
+    case = make_case((32, 32, 32), oblique_affine(20.0, (1.0, 1.5, 2.0)))
+    # the loader makes file-derived names safe; a name from DICOM tags may still hold <, > or &
+    case = dataclasses.replace(case, case_id="Case<7>&")
     return case, case.labels.array.copy()
 
 
