@@ -230,9 +230,13 @@ def _model_from_sidecar(labels: Path) -> dict | None:
 
 
 def _gui_application() -> object:
-    """The running QGuiApplication, or a new one (offscreen when there is no display)."""
+    """The running Qt application, or a new QApplication (offscreen when there is no display).
+
+    A QApplication rather than a bare QGuiApplication, so that widgets (the viewer, tests) can share it.
+    """
     try:
         from PySide6.QtGui import QGuiApplication
+        from PySide6.QtWidgets import QApplication
     except ImportError as exc:
         raise ValueError(
             f"the report needs Qt (PySide6) to draw its pictures and write the PDF, and it cannot be loaded: {exc}"
@@ -242,5 +246,5 @@ def _gui_application() -> object:
     if app is None:
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication(sys.argv[:1])
+        app = QApplication(sys.argv[:1])
     return app
