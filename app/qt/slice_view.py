@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.qt.tool_preview import ToolPreview, preview_for
 from app.render.orientation import PlaneLayout, plane_layout
-from app.render.slice_image import compose_slice
+from app.render.slice_image import apply_heat, compose_slice
 from app.session import EditOutcome, EditSession
 from app.state.display_settings import WindowLevel
 from app.state.viewer_state import ViewerState
@@ -37,6 +37,10 @@ CROSSHAIR_COLOUR = QColor(80, 160, 255, 200)
 LETTER_COLOUR = QColor(255, 200, 40)
 #: The brush circle and the lasso/polygon outline while drawing.
 PREVIEW_COLOUR = QColor(255, 255, 255, 230)
+#: RANO lines: the longest diameter and its perpendicular; end-point handles are this wide (pixels).
+MEASURE_LONG = QColor(0, 230, 255)
+MEASURE_SHORT = QColor(255, 0, 255)
+HANDLE_PX = 8
 ZOOM_RANGE = (0.5, 20.0)
 ZOOM_STEP = 1.25
 #: Right-drag sensitivity: one pixel changes window or level by this fraction of the window at press.
@@ -89,6 +93,8 @@ class SliceView(QWidget):
         state.cursor.changed.connect(self._on_cursor)
         state.display.changed.connect(self._on_display)
         state.labels_changed.connect(self._on_labels)
+        state.measurements.changed.connect(self._on_measurements)
+        self._handle: tuple[int, str, int] | None = None  # a RANO end point being dragged
         if edit is not None:
             edit.tool_changed.connect(self._on_tool)
         self._on_case(state.case)
@@ -130,6 +136,9 @@ class SliceView(QWidget):
         box = bbox[self.layout_.slice_axis]
         if box.start <= self.slice_index < box.stop:
             self._invalidate()
+
+    def _on_measurements(self) -> None:
+        self.update()
 
     def _invalidate(self) -> None:
         self._qimage = None
@@ -184,7 +193,11 @@ class SliceView(QWidget):
         labels = self.state.labels
         label_plane = None if labels is None else self.layout_.extract(labels.data, index)
         display = self.state.display
-        return compose_slice(image, label_plane, display.window_level(), display.overlay)
+        rgba = compose_slice(image, label_plane, display.window_level(), display.overlay)
+        heat, confidence = self.state.uncertainty, display.confidence
+        if heat is not None and confidence.show:
+            apply_heat(rgba, self.layout_.extract(heat, index), confidence.threshold, confidence.opacity)
+        return rgba
 
     def _ensure_image(self) -> QImage:
         if self._qimage is None:
@@ -206,6 +219,7 @@ class SliceView(QWidget):
         rect = self.image_rect()
         painter.drawImage(rect, self._ensure_image())
         self._draw_crosshair(painter, rect)
+        self._draw_measurements(painter)
         self._draw_text(painter)
         if self.tool_preview is not None:
             self._draw_tool_preview(painter, rect, self.tool_preview)
@@ -250,6 +264,57 @@ class SliceView(QWidget):
         painter.drawLine(QPointF(centre.x(), rect.top()), QPointF(centre.x(), rect.bottom()))
         painter.drawLine(QPointF(rect.left(), centre.y()), QPointF(rect.right(), centre.y()))
 
+    def point_pos(self, point: tuple[float, float, float]) -> QPointF:
+        """Widget position of a (fractional) voxel-coordinate point on this view's slice."""
+        assert self.layout_ is not None
+        rect, layout = self.image_rect(), self.layout_
+        cols, rows = layout.size
+        col, row = point[layout.col_axis], point[layout.row_axis]
+        col = cols - 1 - col if layout.flip_col else col
+        row = rows - 1 - row if layout.flip_row else row
+        return QPointF(
+            rect.x() + (col + 0.5) * rect.width() / cols, rect.y() + (row + 0.5) * rect.height() / rows
+        )
+
+    def _draw_measurements(self, painter: QPainter) -> None:
+        """RANO lines of the enhancing lesions measured on this slice (long cyan, short magenta)."""
+        assert self.layout_ is not None
+        for m in self.state.measurements.on_slice(self.layout_.slice_axis, self.slice_index):
+            for line, colour in (("long", MEASURE_LONG), ("short", MEASURE_SHORT)):
+                a, b = (self.point_pos(p) for p in getattr(m, line))
+                painter.setPen(QPen(colour, 2))
+                painter.drawLine(a, b)
+                painter.drawEllipse(a, HANDLE_PX / 2, HANDLE_PX / 2)
+                painter.drawEllipse(b, HANDLE_PX / 2, HANDLE_PX / 2)
+            painter.setPen(MEASURE_LONG)
+            end = self.point_pos(m.long[1])
+            painter.drawText(end + QPointF(6, -6), f"ET {m.lesion}: {m.long_mm:.0f} × {m.short_mm:.0f} mm")
+
+    def measurement_handle_at(self, pos: QPointF) -> tuple[int, str, int] | None:
+        """(lesion, line, end) of the measurement end point under ``pos`` (within a few pixels)."""
+        if self.layout_ is None:
+            return None
+        for m in self.state.measurements.on_slice(self.layout_.slice_axis, self.slice_index):
+            for line in ("long", "short"):
+                for end, point in enumerate(getattr(m, line)):
+                    delta = self.point_pos(point) - pos
+                    if math.hypot(delta.x(), delta.y()) <= HANDLE_PX:
+                        return m.lesion, line, end
+        return None
+
+    def point_at(self, pos: QPointF) -> tuple[float, float, float]:
+        """The (fractional) voxel-coordinate point under a widget position on the current slice."""
+        assert self.layout_ is not None
+        rect, layout = self.image_rect(), self.layout_
+        cols, rows = layout.size
+        col = (pos.x() - rect.x()) / rect.width() * cols - 0.5
+        row = (pos.y() - rect.y()) / rect.height() * rows - 0.5
+        point = [0.0, 0.0, 0.0]
+        point[layout.slice_axis] = float(self.slice_index)
+        point[layout.col_axis] = cols - 1 - col if layout.flip_col else col
+        point[layout.row_axis] = rows - 1 - row if layout.flip_row else row
+        return tuple(point)  # type: ignore[return-value]
+
     def _draw_text(self, painter: QPainter) -> None:
         assert self.layout_ is not None
         left, right, top, bottom = self.layout_.letters
@@ -276,6 +341,10 @@ class SliceView(QWidget):
             start = QPointF(self.pan)
         elif button == Qt.MouseButton.RightButton:
             start = self.state.display.window_level()
+        if button == Qt.MouseButton.LeftButton and (self.edit is None or not self.edit.tool_active):
+            self._handle = self.measurement_handle_at(event.position())
+            if self._handle is not None:  # dragging a RANO end point, not the crosshair
+                return
         self._drag = (button, event.position(), start)
         if button == Qt.MouseButton.LeftButton:
             self._left(event, "press")
@@ -284,6 +353,10 @@ class SliceView(QWidget):
         self.mouse_pos = event.position()
         if self.tool_preview is not None:
             self.update()
+        if self._handle is not None:
+            lesion, line, end = self._handle
+            self.state.measurements.move(lesion, line, end, self.point_at(event.position()))
+            return
         if self._drag is None:
             return
         button, origin, start = self._drag
@@ -301,6 +374,7 @@ class SliceView(QWidget):
             )
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        self._handle = None
         if self._drag is not None and self._drag[0] == Qt.MouseButton.LeftButton:
             self._left(event, "release")
         self._drag = None

@@ -33,6 +33,7 @@ class CaseSession:
     """The work on the open case of ``state``; follows ``state.case_changed``."""
 
     tracker_changed = Signal(object)  # EditTracker | None
+    prediction_applied = Signal(object)  # Prediction, once it is the labels' newest undo step
 
     def __init__(
         self, state: ViewerState, ask: Question | None = None, notify: Callable[[str], None] | None = None
@@ -48,6 +49,8 @@ class CaseSession:
         self.model_version: str | None = None
         #: the recovery file the user already chose to recover at start (not asked again on opening)
         self._accepted_recovery: Path | None = None
+        #: More export-sidecar entries, asked for at each export (e.g. the review coverage).
+        self.sidecar_extras: list[Callable[[], dict[str, object]]] = []
         state.case_changed.connect(self._on_case)
 
     # ------------------------------------------------------------------ case changes
@@ -110,6 +113,7 @@ class CaseSession:
         self.model_version = prediction.model_version
         if self.tracker is not None:
             self.tracker.set_baseline(prediction.labels)
+        self.prediction_applied.emit(prediction)
         fallback = f", fallback: {prediction.fallback}" if prediction.fallback else ""
         return f"{name}: {prediction.seconds:.1f} s on {prediction.device.upper()}{fallback}"
 
@@ -170,6 +174,8 @@ class CaseSession:
         extra = (
             {"edits": self.tracker.stats.to_dict()} if self.tracker is not None and self.model_version else {}
         )
+        for more in self.sidecar_extras:
+            extra.update(more())
         request = ExportRequest(
             case,
             labels.data.copy(),
