@@ -103,7 +103,8 @@ def run_load_case(request: LoadCaseRequest, cancel: CancelToken) -> Generator[Pr
     """
     plain = images_only(request) if not request.labels else request
     if plain is None:
-        raise CaseLoadError(request.source, "this case cannot be opened without its labels")
+        where = request.source if isinstance(request.source, Path) else dict(request.source).get("t1")
+        raise CaseLoadError(where, "this case cannot be opened without its labels")
     try:
         return (yield from _load(plain, cancel))
     except CaseLoadError as exc:

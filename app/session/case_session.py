@@ -171,7 +171,7 @@ class CaseSession:
         case, labels = self.state.case, self.state.labels
         if case is None or labels is None:
             raise ValueError("no case is open")
-        extra = (
+        extra: dict[str, object] = (
             {"edits": self.tracker.stats.to_dict()} if self.tracker is not None and self.model_version else {}
         )
         for more in self.sidecar_extras:

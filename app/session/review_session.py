@@ -79,8 +79,9 @@ class ReviewSession:
         case, labels = self.state.case, self.state.labels
         if case is None or labels is None:
             return None
+        midline = self._midline[1] if self._midline is not None and self._midline[0] is case else None
         known = self._midline is not None and self._midline[0] is case
-        return MeasureRequest(case, labels.data.copy(), self._midline[1] if known else None, known)
+        return MeasureRequest(case, labels.data.copy(), midline, known)
 
     def measure(self) -> None:
         """Lesion table and RANO of the current labels (after the AI result, or on request after edits).

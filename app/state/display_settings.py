@@ -191,12 +191,17 @@ class DisplaySettings:
     def confidence(self) -> ConfidenceOverlay:
         return self._confidence
 
-    def update_confidence(self, **changes: object) -> None:
+    def update_confidence(
+        self, *, show: bool | None = None, threshold: float | None = None, opacity: float | None = None
+    ) -> None:
         """Change the confidence overlay, e.g. ``update_confidence(show=True, threshold=0.3)``."""
-        for key in ("threshold", "opacity"):
-            if key in changes:
-                changes[key] = float(np.clip(changes[key], 0.01 if key == "threshold" else 0.0, 1.0))
-        new = replace(self._confidence, **changes)
+        new = self._confidence
+        if show is not None:
+            new = replace(new, show=bool(show))
+        if threshold is not None:
+            new = replace(new, threshold=float(np.clip(threshold, 0.01, 1.0)))
+        if opacity is not None:
+            new = replace(new, opacity=float(np.clip(opacity, 0.0, 1.0)))
         if new != self._confidence:
             self._confidence = new
             self.changed.emit("confidence")
