@@ -63,8 +63,8 @@ class Recovery:
     def load(self) -> np.ndarray:
         """The saved label map (uint8 internal labels), checked against the recorded shape."""
         try:
-            with np.load(self.path, allow_pickle=False) as data:
-                labels = data["labels"]
+            with open(self.path, "rb") as handle, np.load(handle, allow_pickle=False) as data:
+                labels = data["labels"]  # our own handle: np.load leaks it when the archive is damaged
         except Exception as exc:  # BadZipFile, EOFError, zlib.error, KeyError...: a damaged file
             raise ValueError(
                 f"recovery file {self.path} cannot be read ({_reason(exc)}); discard it"
@@ -85,7 +85,7 @@ def _reason(exc: BaseException) -> str:
 def read_recovery(path: Path) -> Recovery:
     """The description of one recovery file; ValueError when it is not a readable recovery file."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
         shape = tuple(int(n) for n in meta["shape"])
         if len(shape) != 3:
@@ -94,7 +94,7 @@ def read_recovery(path: Path) -> Recovery:
             path=path,
             case_id=str(meta["case_id"]),
             sources=tuple(str(s) for s in meta["sources"]),
-            shape=shape,  # type: ignore[arg-type]
+            shape=shape,
             saved_at=float(meta["saved_at"]),
             edits=int(meta["edits"]),
         )
@@ -211,7 +211,10 @@ class Autosaver:
                     self._wake.wait()
                 if self._closed:
                     return
-                due = min(self._last_edit + self.delay_s, self._first_unsaved + self.max_delay_s)
+                first = self._first_unsaved
+                if first is None:  # saved meanwhile (a flush)
+                    continue
+                due = min(self._last_edit + self.delay_s, first + self.max_delay_s)
                 remaining = due - time.monotonic()
                 if remaining > 0:
                     self._wake.wait(remaining)

@@ -20,11 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("input", type=Path, help="the study folder")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="output folder (created)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="output folder, created (required)")
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace files of the same names in OUT (other files there are kept; default: refuse)",
+        help="replace files of the same names in OUT (other files there are kept) (default: off, refuse)",
     )
     add_raw_arguments(parser)
     parser.set_defaults(func=run)

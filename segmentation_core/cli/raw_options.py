@@ -25,14 +25,14 @@ def add_raw_arguments(parser: argparse.ArgumentParser, *, predict: bool = False)
         dest="force",
         action="store_const",
         const="raw",
-        help="always co-register, skull-strip and resample (skip the BraTS-like detection)",
+        help="always co-register, skull-strip and resample, skipping the BraTS-like detection (default: auto, detect)",
     )
     force.add_argument(
         "--brats-like",
         dest="force",
         action="store_const",
         const="brats",
-        help="never do (input is already co-registered, skull-stripped, ~1 mm)",
+        help="never do: the input is already co-registered, skull-stripped, ~1 mm (default: auto, detect)",
     )
     group.add_argument(
         "--reference",
@@ -56,7 +56,7 @@ def add_raw_arguments(parser: argparse.ArgumentParser, *, predict: bool = False)
     group.add_argument(
         "--no-cache",
         action="store_true",
-        help="do not reuse or store co-registration and brain extraction results",
+        help="do not reuse or store co-registration and brain extraction results (default: off, cached by input hash)",
     )
     parser.set_defaults(force="auto")
 
@@ -92,7 +92,11 @@ def is_raw_study(source: Path, args: argparse.Namespace) -> bool:
 
     if not (looks_like_study(source) or has_dicom(source)):
         return False
-    return not detect(read_study(source, reference=args.reference)).brats_like
+    try:
+        study = read_study(source, reference=args.reference)
+    except Exception:  # not a readable study (any reader error): the case loader says what is wrong
+        return False
+    return not detect(study).brats_like
 
 
 def predict_study(

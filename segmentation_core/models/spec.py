@@ -170,8 +170,15 @@ def _check_types(data: dict[str, Any]) -> None:
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
             raise TypeError(f"field {key!r} must be a list of numbers")
     architecture = data.get("architecture", {})
-    if not all(isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in architecture.values()):
-        raise TypeError("field 'architecture' must map names to numbers or names")
+    if not all(_plain_setting(v) for v in architecture.values()):
+        raise TypeError("field 'architecture' must map names to numbers, flags, names or lists of numbers")
+
+
+def _plain_setting(value: Any) -> bool:
+    """A number, flag or name, or a list of numbers (an architecture setting of model.json)."""
+    if isinstance(value, list):
+        return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    return isinstance(value, (int, float, str, bool))
 
 
 def checked_weights_name(name: str, model_json: Path) -> str:

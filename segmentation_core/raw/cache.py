@@ -84,7 +84,8 @@ class StudyCache:
         transforms = {name: RigidTransform.from_json(t) for name, t in meta["transforms"].items()}
         if sorted(transforms) != sorted(SEQUENCES):
             raise ValueError("transforms are missing")
-        with open(folder / "arrays.npz", "rb") as fh, np.load(fh, allow_pickle=False) as data:
+        # our own handle: np.load leaves the file open when a damaged archive makes it raise
+        with open(folder / "arrays.npz", "rb") as handle, np.load(handle, allow_pickle=False) as data:
             images = np.asfortranarray(data["model_images"], dtype=np.float32)
             mask = np.asfortranarray(data["brain_mask"]).astype(bool)
             native = np.asfortranarray(data["brain_mask_native"]).astype(bool)

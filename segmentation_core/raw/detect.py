@@ -1,4 +1,4 @@
-"""Is a study already BraTS-like (one shared grid, ~1 mm, skull-stripped)? Then steps 2-4 are skipped."""
+"""Is a study already BraTS-like (one shared grid, no thick slices, skull-stripped)? Then steps 2-4 are skipped."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from segmentation_core.raw.study import RawStudy
 MAX_SPACING_MM = 2.5
 #: Non-zero volume (cm³) above which an image holds more than a skull-stripped brain (a head is 3000+).
 MAX_STRIPPED_CM3 = 2200.0
+#: A field of view smaller than this (cm³) holds no whole brain: nothing to co-register or skull-strip.
+MIN_HEAD_FIELD_CM3 = 500.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,11 @@ def detect(study: RawStudy) -> Detection:
     (finer voxels are resampled by the model itself), or more non-zero voxels than a brain has.
     """
     reference = study.reference_volume
+    field_cm3 = float(np.prod(np.asarray(reference.shape) * np.asarray(reference.spacing))) / 1000.0
+    if field_cm3 < MIN_HEAD_FIELD_CM3:  # nothing to co-register or skull-strip: the loader's checks apply
+        return Detection(
+            True, (f"field of view {field_cm3:.0f} cm³, smaller than a brain: not a head study",)
+        )
     problems: list[str] = []
     others = [name for name, v in study.images.items() if not v.same_grid(reference)]
     if others:

@@ -80,10 +80,10 @@ def test_schemes_change_the_meaning_of_values(tmp_path: Path, capsys: pytest.Cap
     ref = write(tmp_path / "r.nii.gz", slab(2, slice(2, 4)))  # BraTS 2 = ED
     out = tmp_path / "out.csv"
     assert main(["evaluate", str(pred), str(ref), "--pred-scheme", "msd", "--csv", str(out)]) == 0
-    rows = {row["region"]: row for row in csv.DictReader(out.open()) if row["case"] == "r"}
+    rows = {row["region"]: row for row in csv.DictReader(out.read_text().splitlines()) if row["case"] == "r"}
     assert [float(rows[r]["dice"]) for r in ("WT", "TC", "ET")] == [1.0, 1.0, 1.0]
     assert main(["evaluate", str(pred), str(ref), "--scheme", "brats", "--csv", str(out)]) == 0
-    rows = {row["region"]: row for row in csv.DictReader(out.open()) if row["case"] == "r"}
+    rows = {row["region"]: row for row in csv.DictReader(out.read_text().splitlines()) if row["case"] == "r"}
     assert (float(rows["TC"]["dice"]), float(rows["TC"]["hd95"])) == (0.0, 373.13)
     capsys.readouterr()
 
@@ -149,7 +149,11 @@ def test_oblique_grid_distances_in_mm(tmp_path: Path, capsys: pytest.CaptureFixt
     ref = write(tmp_path / "r" / "case_seg.nii.gz", slab(2, slice(2, 4)), affine)
     out = tmp_path / "out.csv"
     assert main(["evaluate", str(pred.parent), str(ref.parent), "--csv", str(out)]) == 0
-    wt = next(row for row in csv.DictReader(out.open()) if row["case"] == "case" and row["region"] == "WT")
+    wt = next(
+        row
+        for row in csv.DictReader(out.read_text().splitlines())
+        if row["case"] == "case" and row["region"] == "WT"
+    )
     assert (float(wt["dice"]), float(wt["hd95"]), float(wt["asd"])) == (0.5, 2.0, 1.0)
     assert float(wt["volume_pred_cm3"]) == pytest.approx(72 * 3.0 / 1000, rel=1e-5)
     assert main(["evaluate", str(pred), str(ref), "--csv", str(tmp_path / "no" / "such" / "dir.csv")]) == 2
