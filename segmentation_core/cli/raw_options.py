@@ -32,7 +32,7 @@ def add_raw_arguments(parser: argparse.ArgumentParser, *, predict: bool = False)
         dest="force",
         action="store_const",
         const="brats",
-        help="never do: the input is already co-registered, skull-stripped, ~1 mm (default: auto, detect)",
+        help="never do: the input is already co-registered, skull-stripped, without thick slices (default: auto, detect)",
     )
     group.add_argument(
         "--reference",
@@ -51,7 +51,8 @@ def add_raw_arguments(parser: argparse.ArgumentParser, *, predict: bool = False)
         group.add_argument(
             "--labels-on-all",
             action="store_true",
-            help="also write the labels on every other sequence's own grid (<case>_pred_on_<sequence>.nii.gz)",
+            help="also write the labels on every other sequence's own grid (<case>_pred_on_<sequence>.nii.gz) "
+            "(default: off)",
         )
     group.add_argument(
         "--no-cache",
