@@ -102,6 +102,7 @@ class Misaligned:
     result: RawSegmentation
     dice_before: dict[str, float]
     dice_after: dict[str, float]
+    tumour_inside_mask: float
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +110,7 @@ def misaligned(real_case_dir: Path) -> Misaligned:
     """The pipeline on a BraTS case whose T1, T2, FLAIR were moved onto 5 mm slices, and the AI on the original."""
     from resources import default_model_dir
     from segmentation_core.inference import Predictor, run_prediction
-    from segmentation_core.io import load_case
+    from segmentation_core.io import load_case, to_canonical
     from segmentation_core.labels import region_mask
     from segmentation_core.models.bundle import ModelBundle
     from segmentation_core.raw.segment import run_study
@@ -126,7 +127,16 @@ def misaligned(real_case_dir: Path) -> Misaligned:
     for region in ("WT", "TC", "ET"):
         before[region] = dice(region_mask(original, region), region_mask(reference, region))
         after[region] = dice(region_mask(result.labels, region), region_mask(reference, region))
-    return Misaligned(study, truth, result, before, after)
+    mask = result.prepared.brain_mask_native
+    assert mask is not None
+    canonical_mask = to_canonical(mask.astype(np.uint8), study.reference_volume.affine)[0] > 0
+    tumour = reference > 0
+    inside = float(np.count_nonzero(tumour & canonical_mask) / np.count_nonzero(tumour))
+    return Misaligned(study, truth, result, before, after, inside)
+
+
+def test_the_tumour_stays_inside_the_brain_mask(misaligned: Misaligned) -> None:
+    assert misaligned.tumour_inside_mask >= 0.98
 
 
 @pytest.mark.parametrize("name", list(MOTIONS))
