@@ -23,7 +23,7 @@ from segmentation_core.inference.postprocess import postprocess, regions_to_labe
 from segmentation_core.inference.predictor import Predictor, run_with_fallbacks
 from segmentation_core.inference.sliding_window import sliding_window
 from segmentation_core.preprocessing import Box, Preprocessed, preprocess
-from segmentation_core.types import CancelToken, Case, Prediction, Progress
+from segmentation_core.types import CancelToken, Case, Prediction, Progress, RegionProbabilities
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +101,14 @@ class CascadePredictor:
             )
 
         inside, attempt = yield from run_with_fallbacks(fallback_attempts(fine.device, fine.batch_size), run)
-        logits = np.full((inside.shape[0], *prepared.image.shape[1:]), OUTSIDE_LOGIT, np.float32)
+        regions = inside.shape[0] // 2 if fine.tta else inside.shape[0]  # TTA adds the flips' spread
+        logits = np.zeros((inside.shape[0], *prepared.image.shape[1:]), np.float32)
+        logits[:regions] = OUTSIDE_LOGIT
         logits[(slice(None), *window)] = inside
-        probabilities = prepared.to_crop(torch.sigmoid(torch.from_numpy(logits))).numpy()
+        scores = torch.from_numpy(logits)
+        scores[:regions].sigmoid_()
+        maps = prepared.to_crop(scores).numpy()
+        probabilities, spread = maps[:regions], (maps[regions:] if fine.tta else None)
         labels = prepared.uncrop(
             postprocess(regions_to_labels(probabilities), case.spacing, fine.postprocessing)
         )
@@ -116,4 +121,6 @@ class CascadePredictor:
             fallback=attempt.fallback or coarse.fallback,
             seconds=seconds,
             model_version=f"{coarse.model_version}+{fine.bundle.version}",
+            regions=RegionProbabilities.quantise(probabilities, prepared.box, case.shape, spread),
+            tta=fine.tta,
         )

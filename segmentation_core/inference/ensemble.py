@@ -9,7 +9,7 @@ import numpy as np
 
 from segmentation_core.inference.postprocess import Postprocessing, postprocess, regions_to_labels
 from segmentation_core.inference.predictor import Predictor
-from segmentation_core.types import CancelToken, Case, Prediction, Progress
+from segmentation_core.types import CancelToken, Case, Prediction, Progress, RegionProbabilities
 
 
 class EnsemblePredictor:
@@ -17,7 +17,8 @@ class EnsemblePredictor:
 
     The members may differ in architecture and spacing: each maps its own result back to the case grid
     first. The labels are post-processed once, with ``postprocessing`` (default: the first member's).
-    It costs one prediction per member: an "accurate" mode, not the default.
+    It costs one prediction per member: an "accurate" mode, not the default. The members' TTA spread is
+    not carried over (the members' disagreement is a different quantity).
     """
 
     def __init__(self, members: list[Predictor], postprocessing: Postprocessing | None = None) -> None:
@@ -52,6 +53,7 @@ class EnsemblePredictor:
         mean = total / len(self.members)
         labels = postprocess(regions_to_labels(mean), case.spacing, self.postprocessing)
         fallbacks = [r.fallback for r in results if r.fallback]
+        box = _union_box([r.regions.slices for r in results if r.regions is not None], case.shape)
         return Prediction(
             labels=labels,
             probabilities=mean.astype(np.float16) if want_probabilities else None,
@@ -59,4 +61,14 @@ class EnsemblePredictor:
             fallback="; ".join(fallbacks) or None,
             seconds=time.perf_counter() - start,
             model_version="+".join(r.model_version for r in results),
+            regions=RegionProbabilities.quantise(mean[(slice(None), *box)], box, case.shape),
         )
+
+
+def _union_box(boxes: list[tuple[slice, ...]], shape: tuple[int, int, int]) -> tuple[slice, slice, slice]:
+    """The smallest box holding every member's brain box (the whole grid when there is none)."""
+    if not boxes:
+        return tuple(slice(0, n) for n in shape)  # type: ignore[return-value]
+    return tuple(
+        slice(min(b[axis].start for b in boxes), max(b[axis].stop for b in boxes)) for axis in range(3)
+    )  # type: ignore[return-value]

@@ -106,3 +106,16 @@ def test_no_coarse_tumour_returns_the_coarse_result(bundles) -> None:
     assert not result.labels.any() and result.model_version == "1"
     with pytest.raises(ValueError, match="margin_mm"):
         CascadePredictor(cascade.coarse, cascade.fine, margin_mm=-1)
+
+
+def test_fine_stage_with_mirroring_keeps_three_probability_maps_and_its_spread(bundles) -> None:
+    coarse_bundle, fine_bundle = bundles
+    case = blob_case()
+    fine = Predictor(fine_bundle, device="cpu", postprocess=OFF, threads=1, tta=True)
+    fine._networks[torch.device("cpu")] = Voxelwise(1.0)
+    cascade = CascadePredictor(predictor(coarse_bundle, Voxelwise(2.0)), fine, margin_mm=4.0)
+    result = run_prediction(cascade, case, want_probabilities=True)
+    assert result.tta and result.probabilities.shape == (3, *case.shape)
+    assert np.count_nonzero(result.labels == 3) == 4 * 3 * 3  # a voxelwise network: flips change nothing
+    assert result.regions is not None and result.regions.spread is not None
+    assert int(result.regions.spread.max()) == 0

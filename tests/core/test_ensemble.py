@@ -52,6 +52,7 @@ def test_members_are_averaged_before_thresholding(bundle) -> None:
     inside = agree.probabilities[0, 10, 10, 10].astype(np.float32)
     assert inside == pytest.approx((sure + 1 / (1 + np.exp(-1.0))) / 2, abs=1e-3)
     assert agree.model_version == "1+1"
+    assert agree.regions is not None and agree.regions.box == ((1, 25), (0, 21), (2, 17))
     assert [(p.done, p.total) for p in progress] == [(1, 4), (2, 4), (3, 4), (4, 4)]  # 2 windows each
     assert progress[0].message.startswith("model 1 of 2")
     # a confident member outvoted: mean of sigmoid(5) and sigmoid(-9) is 0.497 < 0.5
