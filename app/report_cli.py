@@ -12,7 +12,7 @@ import base64
 import json
 import os
 import sys
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,19 +20,10 @@ import numpy as np
 
 if TYPE_CHECKING:
     from segmentation_core.review.queue import ReviewQueue
+    from segmentation_core.review.report import ReportData
     from segmentation_core.types import Case, LabelMap, RegionProbabilities
 
 FORMATS = (".pdf", ".html", ".json")
-
-
-def _file_mode() -> int:
-    """Permissions of a new file under this process's umask (temporary files are created 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-_FILE_MODE = _file_mode()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -86,23 +77,17 @@ def outputs(output: Path) -> dict[str, Path]:
 
 def run(args: argparse.Namespace) -> int:
     targets = outputs(args.output)
-    existing = [str(p) for p in targets.values() if p.exists()]
-    if existing and not args.force:
-        raise ValueError(f"{', '.join(existing)} already exist; pass --force to overwrite")
     from segmentation_core.io import load_case
+    from segmentation_core.io.export import sidecar_path
     from segmentation_core.io.label_io import read_label_file
 
     _gui_application()  # refuse at once, not after loading, where Qt is missing
     case = load_case(args.case)
-    protected = {p.resolve() for paths in case.source_files.values() for p in paths}
-    protected |= {args.labels.resolve()} | ({args.ai_labels.resolve()} if args.ai_labels else set())
-    clash = [str(p) for p in targets.values() if p.resolve() in protected]
-    if clash:
-        raise ValueError(f"{', '.join(clash)} is an input of the report; choose another output name")
     labels = _labels_on_grid(read_label_file(args.labels, scheme=args.scheme), case, args.labels)
     ai = None
     if args.ai_labels:
         ai = _labels_on_grid(read_label_file(args.ai_labels, scheme=args.scheme), case, args.ai_labels)
+    inputs = [args.labels, *([args.ai_labels] if args.ai_labels else [])]
     queue = None
     if args.probabilities:
         from segmentation_core.review.confidence import ConfidenceMap
@@ -119,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         queue=queue,
         model=_model_from_sidecar(args.labels),
         anonymise=args.anonymise,
+        overwrite=args.force,
+        protected=[p for labels in inputs for p in (labels, sidecar_path(labels))],
     )
     for path in written:
         print(path)
@@ -135,43 +122,56 @@ def write_report(
     model: dict[str, Any] | None = None,
     anonymise: bool = False,
     queue: ReviewQueue | None = None,
+    overwrite: bool = False,
+    protected: Sequence[Path] = (),
 ) -> list[Path]:
-    """Build the report and write the formats in ``targets`` (suffix -> path), each atomically.
+    """Build the report and write the formats in ``targets`` (suffix -> path), committed together.
 
-    The viewer's File ▸ Report… is to call this too, with its AI result, review queue and model.
-    Returns the paths written.
+    Files the case was read from and ``protected`` ones are never written over; existing files only
+    with ``overwrite``. Returns the paths written.
     """
-    from app.qt.report_pdf import png_bytes, write_report_pdf
-    from app.render.key_images import report_key_images
-    from segmentation_core.review.report import build_report, report_html
+    from app.jobs.report import ReportRequest
 
     _gui_application()
-    report = build_report(
-        case,
-        labels,
-        labels_source=labels_source,
-        ai_labels=ai_labels,
-        queue=queue,
-        model=model,
-        anonymise=anonymise,
-    )
-    keys, pixels = report_key_images(report, case, labels)
-    report = report.with_key_images(keys)
+    request = ReportRequest(case, labels, labels_source, ai_labels, model, anonymise, queue)
+    report, pixels = request.prepare()
+    return write_report_files(report, pixels, targets, case, overwrite=overwrite, protected=protected)
+
+
+def write_report_files(
+    report: ReportData,
+    pixels: dict[str, np.ndarray],
+    targets: dict[str, Path],
+    case: Case,
+    *,
+    overwrite: bool = False,
+    protected: Sequence[Path] = (),
+) -> list[Path]:
+    """Write a prepared report (its key images in ``pixels``) as PDF, HTML and JSON, committed together.
+
+    Needs Qt (the PDF writer and PNG encoding): on the GUI thread in the viewer.
+    """
+    from app.qt.report_pdf import png_bytes, write_report_pdf
+    from segmentation_core.atomic import Commit
+    from segmentation_core.review.report import report_html
+
     data_uris = {
         name: "data:image/png;base64," + base64.b64encode(png_bytes(rgba)).decode()
         for name, rgba in pixels.items()
     }
-    written = []
-    if ".pdf" in targets:
-        names = {name: name for name in pixels}
-        written.append(
-            write_report_pdf(targets[".pdf"], report_html(report, names), pixels, report.identifiers.case_id)
-        )
-    if ".html" in targets:
-        written.append(_write_text(targets[".html"], report_html(report, data_uris)))
-    if ".json" in targets:
-        written.append(_write_text(targets[".json"], json.dumps(report.to_dict(), indent=2)))
-    return written
+    sources = [p for paths in case.source_files.values() for p in paths]
+    with Commit(overwrite=overwrite, protected=[*sources, *protected]) as commit:
+        if ".pdf" in targets:
+            names = {name: name for name in pixels}
+            page = report_html(report, names)
+            write_report_pdf(commit.stage(targets[".pdf"]), page, pixels, report.identifiers.case_id)
+        if ".html" in targets:
+            commit.stage(targets[".html"]).write_text(report_html(report, data_uris), encoding="utf-8")
+        if ".json" in targets:
+            commit.stage(targets[".json"]).write_text(
+                json.dumps(report.to_dict(), indent=2), encoding="utf-8"
+            )
+    return list(targets.values())
 
 
 def read_probabilities(path: Path, case: Case) -> RegionProbabilities:
@@ -217,10 +217,10 @@ def _labels_on_grid(label_map: LabelMap, case: Case, path: Path) -> np.ndarray:
 
 def _model_from_sidecar(labels: Path) -> dict | None:
     """Model name and version from the export sidecar next to the labels (``<name>.json``), if any."""
-    name = labels.name.split(".nii")[0]
-    sidecar = labels.with_name(f"{name}.json")
+    from segmentation_core.io.export import sidecar_path
+
     try:
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
+        data = json.loads(sidecar_path(labels).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     version = data.get("model_version") if isinstance(data, dict) else None
@@ -229,22 +229,14 @@ def _model_from_sidecar(labels: Path) -> dict | None:
     return {"version": str(version)[:64]}
 
 
-def _write_text(path: Path, text: str) -> Path:
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
-
-
 def _gui_application() -> object:
-    """The running QGuiApplication, or a new one (offscreen when there is no display)."""
+    """The running Qt application, or a new QApplication (offscreen when there is no display).
+
+    A QApplication rather than a bare QGuiApplication, so that widgets (the viewer, tests) can share it.
+    """
     try:
         from PySide6.QtGui import QGuiApplication
+        from PySide6.QtWidgets import QApplication
     except ImportError as exc:
         raise ValueError(
             f"the report needs Qt (PySide6) to draw its pictures and write the PDF, and it cannot be loaded: {exc}"
@@ -254,5 +246,5 @@ def _gui_application() -> object:
     if app is None:
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication(sys.argv[:1])
+        app = QApplication(sys.argv[:1])
     return app

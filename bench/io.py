@@ -54,7 +54,7 @@ def main() -> None:
     assert case.labels is not None
     with tempfile.TemporaryDirectory() as tmp:
         export_s = min(
-            _time(lambda: write_label_map(case.labels.array, case, Path(tmp) / "seg.nii.gz"))
+            _time(lambda: write_label_map(case.labels.array, case, Path(tmp) / "seg.nii.gz", overwrite=True))
             for _ in range(3)
         )
     results = {

@@ -11,6 +11,8 @@ echo "==> ruff"
 $V/ruff check . && $V/ruff format --check . || exit 1
 echo "==> import contracts"
 $V/lint-imports || exit 1
+echo "==> mypy (the Qt-free packages listed in pyproject.toml)"
+$V/python -m mypy || exit 1
 
 echo "==> pytest"
 if command -v xvfb-run >/dev/null 2>&1; then

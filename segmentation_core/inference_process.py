@@ -9,7 +9,8 @@ which unpickles without importing torch (an import would hold this process's GIL
 
 This module imports neither torch nor the inference package; the child does. Where the platform has
 a fork server (Linux, macOS) it is started once with the inference code imported, so every later run
-starts in milliseconds instead of paying torch's import again.
+starts in milliseconds instead of paying torch's import again; ``warm_up`` starts it in the background
+(at a lower CPU priority) before the first run is asked for.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import multiprocessing.connection
 import os
 import shutil
 import sys
+import threading
 import traceback
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -83,6 +85,7 @@ class ChildRequest:
     device: str
     tta: bool
     threads: int
+    #: The child's CPU priority as an absolute POSIX niceness (it may inherit a lower one already).
     nice: int
 
 
@@ -109,6 +112,38 @@ def _context() -> Any:  # a fork, forkserver or spawn context (typeshed's BaseCo
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(_PRELOAD)
     return context
+
+
+def _process_niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, 0) if hasattr(os, "getpriority") else 0
+
+
+def warm_up(nice: int = 0) -> threading.Thread | None:
+    """Start the fork server now, in a background thread, ``nice`` steps below this process's priority.
+
+    The server imports the inference code (torch) at that lower priority while the user looks at the
+    case, so that the first prediction starts at once. Returns the thread (None where there is no fork
+    server: Windows, frozen builds). Calling it again does nothing once the server runs.
+    """
+    if start_method() != "forkserver":
+        return None
+    thread = threading.Thread(target=_start_fork_server, args=(nice,), name="ai-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _start_fork_server(nice: int) -> None:
+    from multiprocessing import forkserver
+
+    if nice and sys.platform.startswith("linux"):
+        # Linux keeps the priority per thread, and a process started from a thread inherits its priority
+        tid = threading.get_native_id()
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+        except OSError as exc:
+            log.debug("could not lower the warm-up's priority: %s", exc)
+    _context()  # names the modules the server imports
+    forkserver.ensure_running()
 
 
 def predict_in_child_process(
@@ -145,7 +180,9 @@ def predict_in_child_process(
             else:
                 channels[name] = (volume.array, volume.affine, volume.source)
         skeleton = dataclasses.replace(case, channels={}, labels=None)
-        request = ChildRequest(skeleton, channels, Path(bundle_dir), device, tta, threads, nice)
+        request = ChildRequest(
+            skeleton, channels, Path(bundle_dir), device, tta, threads, _process_niceness() + nice
+        )
         process = _context().Process(
             target=child_main, args=(request, send), name="brats-inference", daemon=True
         )
@@ -216,7 +253,7 @@ def child_main(request: ChildRequest, send: multiprocessing.connection.Connectio
     The shared memory stays mapped until the process exits; the parent unlinks it.
     """
     blocks: list[SharedMemory] = []  # referenced until the end: closing them would unmap the images
-    _lower_priority(request.nice)
+    _lower_priority_to(request.nice)
     try:
         channels = {}
         for name, (where, affine, source) in request.channels.items():
@@ -233,9 +270,10 @@ def child_main(request: ChildRequest, send: multiprocessing.connection.Connectio
         send.close()
 
 
-def _lower_priority(increment: int) -> None:
+def _lower_priority_to(niceness: int) -> None:
     """Make this process yield the CPU to interactive work (the viewer, the display server)."""
-    if increment and hasattr(os, "nice"):
+    increment = niceness - _process_niceness()
+    if increment > 0 and hasattr(os, "nice"):
         try:
             os.nice(increment)
         except OSError as exc:

@@ -128,7 +128,8 @@ def test_the_choice_can_be_forced(tmp_path: Path, local_index: str) -> None:
 def _reachable(url: str) -> str | None:
     """None when ``url`` answers, else why not."""
     try:
-        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=10)
+        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=10):
+            pass
     except OSError as exc:
         return str(exc)
     return None

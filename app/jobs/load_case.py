@@ -1,7 +1,13 @@
-"""Loading a case as a job: a frozen request and a generator that yields the core loader's progress."""
+"""Loading a case as a job: a frozen request and a generator that yields the core loader's progress.
+
+A label file that cannot be used does not keep the images from opening: they open without labels and
+the case's warnings say why. Label values that fit no scheme the loader can detect raise
+``LabelSchemeUnclear`` instead, so that the window can ask which scheme the file follows.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +24,8 @@ class LoadCaseRequest:
 
     source: Path | tuple[tuple[str, Path], ...]
     scheme: str | None = None
+    #: False: open the images only, leaving the case's label file aside.
+    labels: bool = True
 
     @property
     def label(self) -> str:
@@ -55,11 +63,68 @@ class LoadCaseRequest:
         return cls(tuple(sorted(roles.items())))
 
 
-def run_load_case(request: LoadCaseRequest, cancel: CancelToken) -> Generator[Progress, None, Case]:
-    """Load the case in a helper thread, yielding the loader's Progress as it arrives; returns the Case.
+class LabelSchemeUnclear(CaseLoadError):
+    """The label file's values fit no scheme that could be detected: the user should say which it is."""
 
-    Raises CaseLoadError for bad input and CancelledError when ``cancel`` is set between files.
+
+def label_file(request: LoadCaseRequest) -> Path | None:
+    """The label file the request would read (a folder's ``_seg``, an MSD case's labelsTr file), or None."""
+    from segmentation_core.io.msd import msd_label_path
+    from segmentation_core.io.naming import scan_folder
+
+    if not isinstance(request.source, Path):
+        return dict(request.source).get("seg")
+    if request.source.is_file():
+        return msd_label_path(request.source)
+    found = scan_folder(request.source) if request.source.is_dir() else None
+    return None if found is None else found.files.get("seg")
+
+
+def images_only(request: LoadCaseRequest) -> LoadCaseRequest | None:
+    """The request without its label file (None where the images cannot be read without it: MSD)."""
+    from segmentation_core.io.naming import scan_folder
+
+    if isinstance(request.source, Path):
+        found = scan_folder(request.source) if request.source.is_dir() else None
+        if found is None:
+            return None
+        files = found.files
+    else:
+        files = dict(request.source)
+    return LoadCaseRequest(tuple(sorted((r, Path(p)) for r, p in files.items() if r != "seg")), labels=False)
+
+
+def run_load_case(request: LoadCaseRequest, cancel: CancelToken) -> Generator[Progress, None, Case]:
+    """Load the case, yielding the loader's Progress; returns the Case.
+
+    A label file that cannot be used is left aside (the Case's warnings say why); raises
+    LabelSchemeUnclear when its values fit no detectable scheme, CaseLoadError for other bad input and
+    CancelledError when ``cancel`` is set between files.
     """
+    plain = images_only(request) if not request.labels else request
+    if plain is None:
+        where = request.source if isinstance(request.source, Path) else dict(request.source).get("t1")
+        raise CaseLoadError(where, "this case cannot be opened without its labels")
+    try:
+        return (yield from _load(plain, cancel))
+    except CaseLoadError as exc:
+        from segmentation_core.labels import LabelValueError
+
+        seg = label_file(request) if request.labels else None
+        if seg is None or exc.path is None or Path(exc.path).resolve() != Path(seg).resolve():
+            raise
+        if request.scheme is None and isinstance(exc.__cause__, LabelValueError):
+            raise LabelSchemeUnclear(seg, exc.problem) from exc
+        fallback = images_only(request)
+        if fallback is None:
+            raise
+        note = f"the labels in {seg.name} were not loaded ({exc.problem}); the images opened without them"
+    case = yield from _load(fallback, cancel)
+    return dataclasses.replace(case, warnings=[*case.warnings, note])
+
+
+def _load(request: LoadCaseRequest, cancel: CancelToken) -> Generator[Progress, None, Case]:
+    """The core loader in a helper thread, yielding its Progress as it arrives; returns the Case."""
     from segmentation_core.io import load_case  # nibabel and SimpleITK load in the worker, not at start-up
 
     source = request.source if isinstance(request.source, Path) else dict(request.source)

@@ -15,7 +15,15 @@ from pathlib import Path
 
 from segmentation_core.atomic import write_json
 from segmentation_core.labels import REGION_NAMES as REGIONS
-from segmentation_core.training.progress import DoneEvent, EpochEvent, ErrorEvent, TrainingEvent
+from segmentation_core.registry.errors import RegistryError
+from segmentation_core.training.progress import (
+    DoneEvent,
+    EpochEvent,
+    ErrorEvent,
+    StartEvent,
+    StepEvent,
+    TrainingEvent,
+)
 
 RUN_RECORD = "retrain-run.json"
 #: The resumable checkpoint ``brats-seg train`` keeps in its output folder (``--resume`` continues it).
@@ -37,6 +45,8 @@ class RetrainRequest:
     val_cases: tuple[str, ...] = ()
     #: Further ``brats-seg train`` options (e.g. ``("--iterations-per-epoch", "20")``).
     extra_args: tuple[str, ...] = ()
+    #: The new bundle's model name (None: the trainer's default).
+    name: str | None = None
 
     def command(self, executable: str | None = None, frozen: bool | None = None) -> list[str]:
         """The child's argv: the frozen app's ``--no-gui train`` or ``python -m segmentation_core train``."""
@@ -60,6 +70,8 @@ class RetrainRequest:
         ]
         if self.val_cases:
             args += ["--val-cases", *self.val_cases]
+        if self.name:
+            args += ["--name", self.name]
         args += list(self.extra_args)
         return head + args + (["--resume"] if self.resume else [])
 
@@ -74,9 +86,30 @@ class RetrainRequest:
             "base_version": self.base_version,
             "val_cases": list(self.val_cases),
             "extra_args": list(self.extra_args),
+            "name": self.name,
             "status": status,
         }
         write_json(self.out_dir / RUN_RECORD, record)  # atomic: a reader never sees half a record
+
+
+def find_run_bundle(out_dir: Path, history: TrainingHistory) -> Path:
+    """The bundle a finished run wrote: the one it reported, else ``out_dir`` or ``out_dir/bundle``."""
+    candidates = [Path(history.bundle)] if history.bundle else []
+    candidates += [out_dir, out_dir / "bundle"]
+    for candidate in candidates:
+        if (candidate / "model.json").is_file():
+            return candidate
+    raise RegistryError(f"{out_dir}: the training run finished but wrote no model bundle (no model.json)")
+
+
+def list_cases(folder: Path) -> list[Path]:
+    """Cases under ``folder`` that the core I/O recognises (empty when none or missing)."""
+    from segmentation_core.io import CaseLoadError, find_cases
+
+    try:
+        return find_cases(folder)
+    except CaseLoadError:
+        return []
 
 
 def new_run_dir(runs_dir: Path) -> Path:
@@ -113,8 +146,43 @@ def resumable_run(runs_dir: Path) -> RetrainRequest | None:
                 base_version=record.get("base_version"),
                 val_cases=tuple(record.get("val_cases", ())),
                 extra_args=tuple(record.get("extra_args", ())),
+                name=record.get("name"),
             )
     return None
+
+
+#: Training needs one case to learn from and one held out to check the new model on.
+MIN_TRAINING_CASES = 2
+FINE_TUNED_SUFFIX = "-finetuned"
+
+
+def fine_tuned_name(base_bundle: Path) -> str:
+    """The model name of a bundle fine-tuned from ``base_bundle``: its name with "-finetuned" (once)."""
+    try:
+        name = str(
+            json.loads((base_bundle / "model.json").read_text(encoding="utf-8")).get("name") or "model"
+        )
+    except (OSError, ValueError, AttributeError):
+        name = "model"
+    return name if name.endswith(FINE_TUNED_SUFFIX) else name + FINE_TUNED_SUFFIX
+
+
+def too_few_cases(cases: list[Path], data_dir: Path) -> str | None:
+    """Why ``cases`` cannot be trained on (before a child process is started), or None."""
+    if len(cases) >= MIN_TRAINING_CASES:
+        return None
+    found = "one case" if len(cases) == 1 else "no cases"
+    return (
+        f"{data_dir}: {found} with labels. Fine-tuning needs at least {MIN_TRAINING_CASES}: one to learn "
+        "from and one held out to check the new model. Add corrected cases with File ▸ Export "
+        "(“add to my training set”) or choose another folder."
+    )
+
+
+def training_case_count(cases: list[Path], held_out: list[Path] | None) -> int:
+    """How many of ``cases`` a run trained on: all but those it held out for validation."""
+    held = {Path(p).resolve() for p in held_out or ()}
+    return sum(1 for case in cases if Path(case).resolve() not in held)
 
 
 def held_out_names(cases: list[Path], validation: list[Path] | None) -> tuple[str, ...]:
@@ -146,8 +214,12 @@ class TrainingHistory:
 
     loss: list[tuple[float, float]] = field(default_factory=list)
     dice: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: {r: [] for r in REGIONS})
+    #: The loss of single training steps inside epochs ("step" events), at fractional epochs.
+    step_loss: list[tuple[float, float]] = field(default_factory=list)
     epoch: int = 0
     epochs: int = 0
+    iteration: int = 0
+    iterations: int = 0
     eta_s: float | None = None
     checkpoint: str | None = None
     bundle: str | None = None
@@ -157,10 +229,24 @@ class TrainingHistory:
     def feed(self, event: TrainingEvent) -> None:
         """Add one progress event."""
         self.events += 1
-        if isinstance(event, EpochEvent):
+        if isinstance(event, StartEvent):
+            self.iterations = event.iterations
+            self.iteration = event.start_iteration
+        elif isinstance(event, StepEvent):
             self.epoch = event.epoch
             if event.epochs is not None:
                 self.epochs = event.epochs
+            self.iteration, self.iterations = event.iteration, event.iterations
+            if event.step_loss is not None and self.iterations and self.epochs:
+                self.step_loss.append((self.iteration * self.epochs / self.iterations, event.step_loss))
+            if event.eta_s is not None:
+                self.eta_s = max(0.0, event.eta_s)
+        elif isinstance(event, EpochEvent):
+            self.epoch = event.epoch
+            if event.epochs is not None:
+                self.epochs = event.epochs
+            if event.step is not None and self.iterations:
+                self.iteration = event.step  # an epoch's "step" counts the run's iterations
             if event.loss is not None:
                 self.loss.append((float(event.epoch), event.loss))
             for region, score in event.val.items():
@@ -176,4 +262,7 @@ class TrainingHistory:
 
     @property
     def fraction(self) -> float:
+        """How much of the run is done: by training steps when the child reports them, else by epochs."""
+        if self.iterations > 0:
+            return min(1.0, self.iteration / self.iterations)
         return 0.0 if self.epochs <= 0 else min(1.0, self.epoch / self.epochs)

@@ -1,7 +1,8 @@
-"""Run a generator job (``run(request, cancel)`` yielding Progress, returning a result) in a worker thread.
+"""The one runner of background work, and the only Qt in ``app.jobs``.
 
-The only Qt in ``app.jobs``: a superqt generator worker. Progress, the result, errors and cancellation
-are delivered through Qt signals, so every callback runs on the GUI thread.
+``start_job`` runs a generator job (``run(request, cancel)`` yielding Progress, returning a result) in
+a superqt worker thread; ``start_process`` is its child-process flavour (retraining: QProcess, stdout
+line by line, cancel = terminate then kill). Every callback runs on the GUI thread.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 from collections.abc import Callable, Generator
 from typing import Any
 
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer
 from superqt.utils import GeneratorWorker, create_worker
 
 from segmentation_core.types import CancelledError, CancelToken, Progress
@@ -84,4 +86,95 @@ def start_job(
     worker.errored.connect(errored)
     worker.finished.connect(lambda *_: finished())
     worker.start()
+    return handle
+
+
+class ProcessHandle:
+    """A child process run as a job (retraining): its stdout arrives line by line on the GUI thread;
+    ``cancel`` terminates it and kills it if it is still there ``kill_after_ms`` later."""
+
+    def __init__(self, process: QProcess, title: str, kill_after_ms: int) -> None:
+        self.process = process
+        self.title = title
+        self.kill_after_ms = kill_after_ms
+        self.cancelled = False
+
+    @property
+    def running(self) -> bool:
+        return self.process.state() != QProcess.ProcessState.NotRunning
+
+    def processId(self) -> int:  # noqa: N802 (QProcess's name, for callers that expect a process)
+        return int(self.process.processId())
+
+    def cancel(self) -> None:
+        if not self.running or self.cancelled:
+            return
+        self.cancelled = True
+        self.process.terminate()
+        QTimer.singleShot(self.kill_after_ms, self._kill_if_running)
+
+    def _kill_if_running(self) -> None:
+        if self.running:
+            log.warning("%s: the child did not stop on terminate; killing it", self.title)
+            self.process.kill()
+
+    def stop_and_wait(self) -> None:
+        """Cancel and block until the child is gone (closing a window)."""
+        self.cancel()
+        if not self.process.waitForFinished(self.kill_after_ms):
+            self.process.kill()
+            self.process.waitForFinished(2000)
+
+
+def start_process(
+    argv: list[str],
+    *,
+    title: str,
+    on_line: Callable[[str], None],
+    on_stderr: Callable[[str], None],
+    on_finished: Callable[[int, bool, bool], None],
+    kill_after_ms: int = 3000,
+    parent: QObject | None = None,
+) -> ProcessHandle:
+    """Start ``argv`` as a child; ``on_finished(exit_code, crashed, cancelled)`` is called once at the end
+    (also when it could not start: exit code -1, crashed). Every callback runs on the GUI thread."""
+    process = QProcess(parent)
+    env = QProcessEnvironment.systemEnvironment()
+    env.insert("PYTHONUNBUFFERED", "1")
+    process.setProcessEnvironment(env)
+    handle = ProcessHandle(process, title, kill_after_ms)
+    buffer = bytearray()
+    ended: list[bool] = []
+
+    def read_stdout() -> None:
+        buffer.extend(bytes(process.readAllStandardOutput().data()))
+        *lines, rest = bytes(buffer).split(b"\n")
+        buffer[:] = rest
+        for raw in lines:
+            on_line(raw.decode("utf-8", errors="replace"))
+
+    def read_stderr() -> None:
+        on_stderr(bytes(process.readAllStandardError().data()).decode("utf-8", errors="replace"))
+
+    def finished(exit_code: int, status: QProcess.ExitStatus) -> None:
+        if ended:
+            return
+        ended.append(True)
+        read_stdout()
+        if buffer:
+            on_line(bytes(buffer).decode("utf-8", errors="replace"))
+            buffer.clear()
+        on_finished(exit_code, status != QProcess.ExitStatus.NormalExit, handle.cancelled)
+
+    def errored(error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            on_stderr(f"could not start {title}: {process.errorString()}")
+            finished(-1, QProcess.ExitStatus.CrashExit)
+
+    process.readyReadStandardOutput.connect(read_stdout)
+    process.readyReadStandardError.connect(read_stderr)
+    process.finished.connect(finished)
+    process.errorOccurred.connect(errored)
+    log.info("%s: %s", title, " ".join(argv))
+    process.start(argv[0], argv[1:])
     return handle

@@ -11,11 +11,17 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
+from segmentation_core import inference_process
 from segmentation_core.inference_process import predict_in_child_process
 from segmentation_core.types import CancelToken, Case, Prediction, Progress
 
 #: How much lower the AI process's CPU priority is than the viewer's (POSIX nice increment).
 AI_NICE = 10
+
+
+def warm_up_ai_process() -> None:
+    """Start the AI process's fork server (torch imported) in the background at the AI's low priority."""
+    inference_process.warm_up(AI_NICE)
 
 
 @dataclass(frozen=True, eq=False)

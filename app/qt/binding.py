@@ -1,6 +1,6 @@
 """One binding helper: a widget's value <-> a value in evented (psygnal) state, both ways, without loops.
 
-``bind(widget, read=..., write=..., changed=...)`` works for spin boxes, combo boxes (item data),
+``bind(widget, read=..., write=..., changed=...)`` works for spin boxes, sliders, combo boxes (item data),
 check boxes, checkable group boxes and checkable actions; ``bind_field`` binds a field of an
 evented dataclass (``model.events.<name>``).
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QGroupBox
+from PySide6.QtWidgets import QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox, QGroupBox
 
 
 def _adapter(widget: QObject) -> tuple[Callable[[], Any], Callable[[Any], None], Any]:
@@ -23,6 +23,8 @@ def _adapter(widget: QObject) -> tuple[Callable[[], Any], Callable[[Any], None],
             lambda value: widget.setCurrentIndex(widget.findData(value)),
             widget.currentIndexChanged,
         )
+    if isinstance(widget, QAbstractSlider):
+        return widget.value, widget.setValue, widget.valueChanged
     if isinstance(widget, QAbstractSpinBox):
         return widget.value, widget.setValue, widget.valueChanged  # type: ignore[attr-defined]
     if isinstance(widget, QAbstractButton | QGroupBox | QAction):

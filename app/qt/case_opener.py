@@ -4,19 +4,22 @@ loading in a worker with a progress dialog. Errors are shown in a dialog and the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, QUrl, Signal
+from PySide6.QtCore import QObject, QSettings, QTimer, QUrl, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 import resources
-from app.jobs.load_case import LoadCaseRequest, run_load_case
+from app.jobs.load_case import LabelSchemeUnclear, LoadCaseRequest, run_load_case
 from app.jobs.runner import JobHandle
+from app.qt.gui_wording import for_the_gui
 from app.qt.job_dialog import start_job_with_dialog
+from app.qt.label_scheme_dialog import choose_label_scheme
 from app.qt.shell import Shell
 from app.state.viewer_state import ViewerState
 from segmentation_core.io import CaseLoadError
@@ -30,7 +33,9 @@ IMAGE_FILTER = "Images (*.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd);;All files (*)
 
 def show_load_error(parent: QWidget, exc: BaseException) -> None:
     """The dialog for a case that could not be opened (tests replace it)."""
-    QMessageBox.critical(parent, "Could not open the case", f"{exc}\n\nThe case that was open stays open.")
+    QMessageBox.critical(
+        parent, "Could not open the case", f"{for_the_gui(str(exc))}\n\nThe case that was open stays open."
+    )
 
 
 def local_paths(urls: list[QUrl]) -> list[Path]:
@@ -57,6 +62,8 @@ class CaseOpener(QObject):
         self.job: JobHandle | None = None
         #: Asked once before another case replaces the open one ("discard unsaved edits?"); False stops.
         self.before_open = before_open
+        #: The paths of the open case (File ▸ Reopen with another label scheme opens them again).
+        self.last_paths: list[Path] = []
         self.recent_menu = QMenu("Open &recent", shell.parent)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
 
@@ -101,15 +108,33 @@ class CaseOpener(QObject):
             self.recent_menu.addAction("(none)").setEnabled(False)
 
     # ------------------------------------------------------------------ loading
-    def open_paths(self, paths: list[Path]) -> JobHandle | None:
-        """Load a case from a folder, an MSD file or a case's files, in a worker (one load at a time)."""
+    def reopen_with_scheme(self) -> JobHandle | None:
+        """Open the case again, asking which label scheme its label file follows."""
+        if not self.last_paths:
+            self.shell.status("Open a case first.", 5000)
+            return None
+        return self._ask_scheme_and_open(self.last_paths, "Reading its label values as another scheme.")
+
+    def _ask_scheme_and_open(self, paths: list[Path], problem: str) -> JobHandle | None:
+        choice = choose_label_scheme(self.shell.parent, problem)
+        if choice is None:
+            return None
+        return self.open_paths(paths, scheme=choice or None, labels=bool(choice))
+
+    def open_paths(
+        self, paths: list[Path], scheme: str | None = None, labels: bool = True
+    ) -> JobHandle | None:
+        """Load a case from a folder, an MSD file or a case's files, in a worker (one load at a time).
+
+        ``scheme`` names the label file's scheme (None: detect it); ``labels=False`` opens the images only.
+        """
         if self.job is not None and self.job.running:
             self.shell.status("A case is still loading; cancel it first.", 5000)
             return None
         if self.state.case is not None and not self.before_open():
             return None
         try:
-            request = LoadCaseRequest.from_paths(paths)
+            request = dataclasses.replace(LoadCaseRequest.from_paths(paths), scheme=scheme, labels=labels)
         except CaseLoadError as exc:
             show_load_error(self.shell.parent, exc)
             return None
@@ -121,19 +146,23 @@ class CaseOpener(QObject):
             detail="Reading the sequences…",
             parent=self.shell.parent,
             on_result=lambda case: self._loaded(case, paths),
-            on_error=self._failed,
+            on_error=lambda exc: self._failed(exc, paths),
             on_cancelled=lambda: self.shell.status("Opening cancelled.", 5000),
         )
         return self.job
 
     def _loaded(self, case: Case, paths: list[Path]) -> None:
         self.state.set_case(case)
+        self.last_paths = list(paths)
         self._remember(paths)
         labels = "with labels" if case.labels is not None else "no labels"
         note = f"  Warning: {' '.join(case.warnings)}" if case.warnings else ""
         self.shell.status(f"Opened {case.case_id} ({labels}).{note}", 10000)
         self.case_opened.emit(case)
 
-    def _failed(self, exc: BaseException) -> None:
+    def _failed(self, exc: BaseException, paths: list[Path]) -> None:
+        if isinstance(exc, LabelSchemeUnclear):  # ask, then open again (after this job has finished)
+            QTimer.singleShot(0, lambda: self._ask_scheme_and_open(paths, for_the_gui(str(exc))))
+            return
         self.shell.status("The case could not be opened.", 5000)
         show_load_error(self.shell.parent, exc)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.qt.binding import bind
 from app.state.display_settings import CONVENTIONS, PRESETS, WindowLevel
 from app.state.viewer_state import ViewerState
 from segmentation_core.labels import ED, ET, LABEL_NAMES, NCR
@@ -43,10 +44,8 @@ class DisplayPanel(QWidget):
         layout.addWidget(self._build_image_group())
         layout.addWidget(self._build_overlay_group())
         layout.addStretch(1)
-        self.display.changed.connect(self._sync)
-        state.case_changed.connect(lambda _case: self._sync("window_level"))
-        for what in ("sequence", "window_level", "overlay", "convention"):
-            self._sync(what)
+        self.display.changed.connect(lambda what: self._sync_rows() if what == "overlay" else None)
+        self._sync_rows()
 
     # ------------------------------------------------------------------ building
     def _build_image_group(self) -> QGroupBox:
@@ -55,17 +54,32 @@ class DisplayPanel(QWidget):
         self.sequence_combo = QComboBox(group)
         for name in SEQUENCES:
             self.sequence_combo.addItem(SEQUENCE_TITLES[name], name)
-        self.sequence_combo.currentIndexChanged.connect(
-            lambda i: self.display.set_sequence(self.sequence_combo.itemData(i))
+        display = self.display
+        bind(
+            self.sequence_combo,
+            read=lambda: display.sequence,
+            write=display.set_sequence,
+            changed=display.changed,
         )
         form.addRow("Sequence (1–4)", self.sequence_combo)
         self.window_spin, self.level_spin = QDoubleSpinBox(group), QDoubleSpinBox(group)
         for spin in (self.window_spin, self.level_spin):
             spin.setRange(-1e7, 1e7)
             spin.setDecimals(1)
-            spin.setKeyboardTracking(False)
-            spin.valueChanged.connect(self._window_from_spins)
+            spin.setKeyboardTracking(False)  # a typed value applies on Enter or leaving the box
         self.window_spin.setMinimum(0.1)
+        bind(
+            self.window_spin,
+            read=lambda: display.window_level().window,
+            write=lambda w: display.set_window_level(WindowLevel(w, display.window_level().level)),
+            changed=display.changed,
+        )
+        bind(
+            self.level_spin,
+            read=lambda: display.window_level().level,
+            write=lambda lv: display.set_window_level(WindowLevel(display.window_level().window, lv)),
+            changed=display.changed,
+        )
         form.addRow("Window", self.window_spin)
         form.addRow("Level", self.level_spin)
         self.preset_combo = QComboBox(group)
@@ -80,8 +94,11 @@ class DisplayPanel(QWidget):
         self.convention_combo = QComboBox(group)
         for name in CONVENTIONS:
             self.convention_combo.addItem(name.capitalize(), name)
-        self.convention_combo.currentIndexChanged.connect(
-            lambda i: self.display.set_convention(self.convention_combo.itemData(i))
+        bind(
+            self.convention_combo,
+            read=lambda: display.convention,
+            write=display.set_convention,
+            changed=display.changed,
         )
         form.addRow("Orientation", self.convention_combo)
         return group
@@ -89,8 +106,9 @@ class DisplayPanel(QWidget):
     def _build_overlay_group(self) -> QGroupBox:
         group = QGroupBox("Labels", self)
         form = QFormLayout(group)
+        display = self.display
         self.show_box = QCheckBox("Show labels", group)
-        self.show_box.toggled.connect(lambda on: self.display.update_overlay(show=on))
+        self.bind_overlay(self.show_box, "show")
         form.addRow(self.show_box)
         self.row_boxes: list[QCheckBox] = []
         self.colour_buttons: list[QPushButton] = []
@@ -104,19 +122,30 @@ class DisplayPanel(QWidget):
             form.addRow(box, button)
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal, group)
         self.opacity_slider.setRange(0, 100)
-        self.opacity_slider.valueChanged.connect(lambda v: self.display.update_overlay(opacity=v / 100))
+        bind(
+            self.opacity_slider,
+            read=lambda: round(display.overlay.opacity * 100),
+            write=lambda v: display.update_overlay(opacity=v / 100),
+            changed=display.changed,
+        )
         form.addRow("Opacity", self.opacity_slider)
         self.outline_box = QCheckBox("Outline only", group)
-        self.outline_box.toggled.connect(lambda on: self.display.update_overlay(outline=on))
+        self.bind_overlay(self.outline_box, "outline")
         self.composite_box = QCheckBox("Regions WT / TC / ET", group)
-        self.composite_box.toggled.connect(lambda on: self.display.update_overlay(composite=on))
+        self.bind_overlay(self.composite_box, "composite")
         form.addRow(self.outline_box)
         form.addRow(self.composite_box)
         return group
 
-    # ------------------------------------------------------------------ widgets -> state
-    def _window_from_spins(self) -> None:
-        self.display.set_window_level(WindowLevel(self.window_spin.value(), self.level_spin.value()))
+    # ------------------------------------------------------------------ widgets <-> state
+    def bind_overlay(self, box: QCheckBox, name: str) -> None:
+        """Bind a check box to a boolean field of the overlay settings."""
+        bind(
+            box,
+            read=lambda: getattr(self.display.overlay, name),
+            write=lambda on: self.display.update_overlay(**{name: on}),
+            changed=self.display.changed,
+        )
 
     def apply_preset(self, name: str) -> None:
         """Window the active sequence to a percentile preset (needs an open case)."""
@@ -150,43 +179,17 @@ class DisplayPanel(QWidget):
             overlay.region_colour(REGION_ROWS[row]) if overlay.composite else overlay.colour(LABEL_ROWS[row])
         )
 
-    # ------------------------------------------------------------------ state -> widgets
-    def _sync(self, what: str) -> None:
-        display = self.display
-        if what in ("sequence", "window_level"):
-            index = self.sequence_combo.findData(display.sequence)
-            window = display.window_level()
-            for widget, value in ((self.window_spin, window.window), (self.level_spin, window.level)):
-                widget.blockSignals(True)
-                widget.setValue(value)
-                widget.blockSignals(False)
-            self._quietly(self.sequence_combo.setCurrentIndex, index)
-        elif what == "convention":
-            self._quietly(
-                self.convention_combo.setCurrentIndex, self.convention_combo.findData(display.convention)
-            )
-        elif what == "overlay":
-            self._sync_overlay()
-
-    def _sync_overlay(self) -> None:
+    def _sync_rows(self) -> None:
+        """The three label (or region) rows: names, visibility and colours follow the overlay."""
         overlay = self.display.overlay
-        self._quietly(self.show_box.setChecked, overlay.show)
-        self._quietly(self.opacity_slider.setValue, round(overlay.opacity * 100))
-        self._quietly(self.outline_box.setChecked, overlay.outline)
-        self._quietly(self.composite_box.setChecked, overlay.composite)
         for row, (box, button) in enumerate(zip(self.row_boxes, self.colour_buttons)):
             if overlay.composite:
                 name, visible = REGION_ROWS[row], dict(overlay.region_visible)[REGION_ROWS[row]]
             else:
                 name, visible = LABEL_NAMES[LABEL_ROWS[row]], dict(overlay.visible)[LABEL_ROWS[row]]
             box.setText(name)
-            self._quietly(box.setChecked, visible)
+            blocked = box.blockSignals(True)
+            box.setChecked(visible)
+            box.blockSignals(blocked)
             r, g, b = self._row_colour(row)
             button.setStyleSheet(f"background-color: rgb({r}, {g}, {b});")
-
-    @staticmethod
-    def _quietly(setter, value) -> None:  # noqa: ANN001 (a widget setter and its value)
-        widget = setter.__self__
-        widget.blockSignals(True)
-        setter(value)
-        widget.blockSignals(False)

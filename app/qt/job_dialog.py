@@ -21,11 +21,13 @@ class JobProgressDialog(QDialog):
     def __init__(self, title: str, detail: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.setMinimumWidth(420)
+        self.setMinimumWidth(480)
         self.detail_label = QLabel(detail, self)
+        self.detail_label.setWordWrap(True)
         self.bar = QProgressBar(self)
         self.bar.setRange(0, 0)  # busy until the first progress arrives
         self.status_label = QLabel("starting…", self)
+        self.status_label.setWordWrap(True)  # file names and the time left are long: wrap, never cut
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.clicked.connect(self.request_cancel)
         layout = QVBoxLayout(self)

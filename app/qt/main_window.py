@@ -14,21 +14,26 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QPaintEvent
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QWidget
 
+from app.jobs.review import MeasureRequest
+from app.jobs.runner import start_job
 from app.qt.about import show_about
 from app.qt.actions import build_actions
 from app.qt.case_opener import CaseOpener, local_paths
 from app.qt.case_warnings import install_case_warnings
 from app.qt.cursor_readout import CursorReadout
 from app.qt.display_panel import DisplayPanel
+from app.qt.dock_fit import fit_tabbed_docks
 from app.qt.edit_tools import ToolPanel
 from app.qt.export_controller import ExportController
+from app.qt.report_controller import ReportController
+from app.qt.review_panel import ReviewPanel
 from app.qt.segment_controller import DEVICES, SegmentController
 from app.qt.shell import Shell
 from app.qt.slice_view import SliceView
 from app.qt.view3d import View3D
 from app.qt.volumes_panel import VolumesPanel
 from app.render.orientation import PLANES
-from app.session import TOOLS, CaseSession, EditOutcome, EditSession
+from app.session import TOOLS, CaseSession, EditOutcome, EditSession, ReviewSession
 from app.state.viewer_state import ViewerState
 from segmentation_core.labels import LABEL_NAMES
 from segmentation_core.types import SEQUENCES
@@ -52,6 +57,10 @@ class MainWindow(QMainWindow):
         self.shell = Shell(self, self.statusBar().showMessage, lambda title, text: self.ask(title, text))
         self.session = CaseSession(self.state, ask=self.shell.ask, notify=self.statusBar().showMessage)
         self.edit = EditSession(self.state)
+        self.review = ReviewSession(self.state)
+        self.session.prediction_applied.connect(self.review.set_prediction)
+        self.session.sidecar_extras.append(self.review.sidecar)
+        self.review.measure_runner = self._measure_in_background
         self.slice_views: dict[str, SliceView] = {
             plane: SliceView(self.state, plane, self, edit=self.edit) for plane in PLANES
         }
@@ -70,6 +79,13 @@ class MainWindow(QMainWindow):
         )
         self.segment = SegmentController(self.shell, self.state, self.session)
         self.exporter = ExportController(self.shell, self.session)
+        self.reporter = ReportController(
+            self.shell,
+            self.session,
+            self.review,
+            view3d_picture=lambda: self.view3d.interactor.screenshot(return_img=True),
+        )
+        self.review_panel = ReviewPanel(self.review, self)
         self.cursor_readout = CursorReadout(self.state, self)
         self._retrain_dialog: QWidget | None = None
         self._build_grid()
@@ -77,8 +93,10 @@ class MainWindow(QMainWindow):
         self.actions, self.menus = build_actions(self, self.menuBar(), self._handlers())
         self.menus["File"].insertMenu(self.actions["export"], self.case_opener.recent_menu)
         self.menus["View"].addAction(self.display_dock.toggleViewAction())
+        self.menus["View"].addAction(self.review_dock.toggleViewAction())
         for view in self.slice_views.values():  # Enter closes a polygon only in the slice views
             view.addAction(self.actions["close_polygon"])
+        self._grey_out_absent_devices()
         self._follow_state()
         self.case_warnings = install_case_warnings(self, self.state)
         self.statusBar().addPermanentWidget(self.cursor_readout)
@@ -121,9 +139,13 @@ class MainWindow(QMainWindow):
         self.display_dock = self._dock("Display", "display_dock", self.display_panel)
         self.tools_dock = self._dock("Tools", "tools_dock", self.tools_panel)
         self.volumes_dock = self._dock("Volumes", "volumes_dock", self.volumes)
+        self.review_dock = self._dock("Review", "review_dock", self.review_panel)
+        self.tabifyDockWidget(self.volumes_dock, self.review_dock)
+        self.volumes_dock.raise_()
         # Display and Tools share one place as tabs; the volumes stay visible below them
         self.tabifyDockWidget(self.display_dock, self.tools_dock)
         self.display_dock.raise_()
+        fit_tabbed_docks(self, [self.display_dock, self.tools_dock], self.volumes_dock)
 
     # ------------------------------------------------------------------ actions
     def _handlers(self) -> dict[str, Callable[..., object]]:
@@ -133,7 +155,12 @@ class MainWindow(QMainWindow):
             "open_files": opener.ask_files,
             "open_dicom": lambda: opener.ask_folder("Open DICOM folder"),
             "open_sample": opener.open_sample,
+            "reopen_scheme": opener.reopen_with_scheme,
             "export": self.exporter.export,
+            "report": self.reporter.ask_and_write,
+            "review_next": self.review.next,
+            "review_previous": self.review.previous,
+            "review_mark": self.review.mark_reviewed,
             "quit": self.close,
             "undo": lambda: self.report(edit.undo()),
             "redo": lambda: self.report(edit.redo()),
@@ -146,6 +173,7 @@ class MainWindow(QMainWindow):
             "neurological": lambda on: display.set_convention("neurological" if on else "radiological"),
             "show_labels": lambda on: display.update_overlay(show=on),
             "outline": lambda on: display.update_overlay(outline=on),
+            "confidence": lambda on: display.update_confidence(show=on),
             "reset_camera": self.view3d.reset_camera,
             "screenshot_3d": self.view3d.screenshot_button.click,
             "about": lambda: show_about(self),
@@ -159,6 +187,25 @@ class MainWindow(QMainWindow):
         for name in SEQUENCES:
             handlers[f"sequence_{name}"] = lambda _on=True, n=name: display.set_sequence(n)
         return handlers
+
+    def _grey_out_absent_devices(self) -> None:
+        """Segment ▸ Device: a device this computer lacks is disabled and says why."""
+        for device in DEVICES:
+            problem = self.segment.device_problems.get(device)
+            action = self.actions[f"device_{device}"]
+            action.setEnabled(problem is None)
+            if problem is not None:
+                action.setText(f"{action.text()} — {problem}")
+
+    def _measure_in_background(self, request: MeasureRequest) -> None:
+        """The review's lesion table and RANO as a job (the views stay responsive meanwhile)."""
+        self._measure_job = start_job(
+            MeasureRequest.run,
+            request,
+            title="Measuring lesions",
+            on_result=lambda result: self.review.set_measurements(request, result),
+            on_error=lambda exc: self.statusBar().showMessage(f"Measuring the lesions failed: {exc}", 10000),
+        )
 
     def choose_tool(self, key: str) -> None:
         """Activate an editing tool and show its options (the Tools tab)."""
@@ -181,6 +228,7 @@ class MainWindow(QMainWindow):
             check("neurological", display.convention == "neurological")
             check("show_labels", display.overlay.show)
             check("outline", display.overlay.outline)
+            check("confidence", display.confidence.show)
             check(f"sequence_{display.sequence}", True)
 
         display.changed.connect(display_changed)

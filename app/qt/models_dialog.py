@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.jobs.models import ActivateRequest, EvaluateRequest, ImportRequest, RollBackRequest
 from app.jobs.runner import JobFunction, JobHandle, start_job
+from app.session.text import plural
 from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.registry import ModelRegistry, ModelVersion, RegistryError, export_zip
 from segmentation_core.types import Progress
@@ -137,7 +138,7 @@ class ModelsDialog(QDialog):
         self.validation_label.setText(
             "Validation set: not chosen yet (the first retraining run's held-out cases become it)."
             if not cases
-            else f"Validation set: {len(cases)} cases ({', '.join(Path(c).name for c in cases[:4])}"
+            else f"Validation set: {plural(len(cases), 'case')} ({', '.join(Path(c).name for c in cases[:4])}"
             + (", …)" if len(cases) > 4 else ")")
         )
         self._update_buttons()
@@ -282,7 +283,7 @@ class ModelsDialog(QDialog):
             self._report(str(exc), error=True)
             return
         self._report(
-            f"Validation set: {len(cases)} cases from {folder}. Versions are re-evaluated after the next run."
+            f"Validation set: {plural(len(cases), 'case')} from {folder}. Versions are re-evaluated after the next run."
         )
         self.refresh()
 

@@ -7,8 +7,6 @@ handed to the document as resources, by name.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -40,24 +38,15 @@ def png_bytes(rgba: np.ndarray) -> bytes:
 
 
 def write_report_pdf(path: Path, html: str, images: Mapping[str, np.ndarray], title: str = "") -> Path:
-    """Write ``html`` (with ``images`` by name) as a one-page A4 PDF at ``path``, atomically.
+    """Write ``html`` (with ``images`` by name) as a one-page A4 PDF at ``path``.
 
-    The page is scaled down as a whole when the content is taller than one page.
+    The page is scaled down as a whole when the content is taller than one page. ``path`` is written
+    directly: callers stage it with ``segmentation_core.atomic.Commit``.
     """
     if QGuiApplication.instance() is None:
         raise RuntimeError("writing a PDF needs a QGuiApplication")
-    path = Path(path)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        _render(Path(tmp), html, images, title)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # temporary files are created private
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return path
+    _render(Path(path), html, images, title)
+    return Path(path)
 
 
 def _render(target: Path, html: str, images: Mapping[str, np.ndarray], title: str) -> None:
@@ -82,7 +71,7 @@ def _render(target: Path, html: str, images: Mapping[str, np.ndarray], title: st
     scale = _fit(document, page.width(), page.height())
     painter = QPainter()
     if not painter.begin(writer):
-        raise OSError(f"cannot write the PDF {target}")
+        raise OSError(f"{target}: the PDF cannot be written")
     try:
         painter.scale(scale, scale)
         document.drawContents(painter)

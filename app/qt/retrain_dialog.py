@@ -1,8 +1,9 @@
-"""Retrain ▸ Fine-tune on my corrected cases…: run ``brats-seg train`` in a QProcess and draw it live.
+"""Retrain ▸ Fine-tune on my corrected cases…: a view of a ``brats-seg train`` child and its results.
 
-The child prints one JSON object per line; the dialog plots loss and validation Dice per region, shows
-the ETA, cancels with terminate-then-kill (the run folder and its checkpoint stay, so Resume continues
-it) and on success registers the result as model version N+1 and evaluates it on the validation set.
+The runner's process flavour (``app.jobs.runner.start_process``) runs the child; its typed progress
+events (``segmentation_core.training.progress``) feed a TrainingHistory that the plot draws. Cancel is
+terminate-then-kill (the run folder keeps its checkpoint, so Resume continues it); on success the
+result is registered as model version N+1 and evaluated on the validation set, both as jobs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -30,17 +31,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.jobs.devices import device_problems
 from app.jobs.models import ActivateRequest, EvaluateRequest, RegisterRequest
 from app.jobs.retrain import (
     RetrainRequest,
     TrainingHistory,
+    find_run_bundle,
+    fine_tuned_name,
     held_out_names,
+    list_cases,
     new_run_dir,
     read_held_out,
     resumable_run,
+    too_few_cases,
+    training_case_count,
 )
-from app.jobs.runner import JobHandle, start_job
+from app.jobs.runner import JobHandle, ProcessHandle, start_job, start_process
+from app.qt.gui_wording import for_the_gui
 from app.qt.training_plot import TrainingPlot
+from app.session.text import plural
 from app.state.job import format_duration
 from segmentation_core.labels import REGION_NAMES
 from segmentation_core.registry import (
@@ -57,26 +66,6 @@ log = logging.getLogger(__name__)
 #: After Cancel the child gets this long to exit on SIGTERM before it is killed.
 KILL_AFTER_MS = 3000
 LOG_LINES = 400
-
-
-def find_run_bundle(out_dir: Path, history: TrainingHistory) -> Path:
-    """The bundle a finished run wrote: the one it reported, else ``out_dir`` or ``out_dir/bundle``."""
-    candidates = [Path(history.bundle)] if history.bundle else []
-    candidates += [out_dir, out_dir / "bundle"]
-    for candidate in candidates:
-        if (candidate / "model.json").is_file():
-            return candidate
-    raise RegistryError(f"{out_dir}: the training run finished but wrote no model bundle (no model.json)")
-
-
-def list_cases(folder: Path) -> list[Path]:
-    """Cases under ``folder`` that the core I/O recognises (empty when none or missing)."""
-    from segmentation_core.io import CaseLoadError, find_cases
-
-    try:
-        return find_cases(folder)
-    except CaseLoadError:
-        return []
 
 
 class RetrainDialog(QDialog):
@@ -102,12 +91,10 @@ class RetrainDialog(QDialog):
         self._command = command
         self._evaluate = evaluate
         self._extra_args = extra_args
-        self.process: QProcess | None = None
+        self.process: ProcessHandle | None = None
         self.request: RetrainRequest | None = None
         self.history = TrainingHistory()
         self.new_version: int | None = None
-        self._cancelled = False
-        self._buffer = b""
         self._data_size = 0
         self._started = time.monotonic()
         self.job: JobHandle | None = None  # register or activate
@@ -133,7 +120,12 @@ class RetrainDialog(QDialog):
         self.epochs_spin.setRange(1, 1000)
         self.epochs_spin.setValue(20)
         self.device_combo = QComboBox(self)
-        self.device_combo.addItems(["auto", "cpu", "cuda"])
+        for key, problem in device_problems().items():
+            if key == "mps" and problem:
+                continue
+            self.device_combo.addItem(key if problem is None else f"{key} — {problem}", key)
+            if problem:  # shown, greyed out, with the reason
+                self.device_combo.model().item(self.device_combo.count() - 1).setEnabled(False)
         form = QFormLayout()
         form.addRow("Training data:", data_row)
         form.addRow("Base model:", self.base_combo)
@@ -191,7 +183,7 @@ class RetrainDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning
+        return self.process is not None and self.process.running
 
     # ----------------------------------------------------------------- starting
     def start(self) -> None:
@@ -199,23 +191,28 @@ class RetrainDialog(QDialog):
         data = Path(self.data_edit.text()).expanduser()
         cases = list_cases(data)
         held_out = held_out_names(cases, self.registry.validation_cases())
-        self._data_size = len(cases) - len(held_out)
         if not cases:
             self.status_label.setText(
                 f"{data}: no cases with labels found. Use File ▸ Export with “add to my training set”, "
                 "or choose a folder of cases (one folder per case, BraTS file names, with *_seg)."
             )
             return
+        problem = too_few_cases(cases, data)
+        if problem:
+            self.status_label.setText(problem)
+            return
         base = int(self.base_combo.currentData())
+        init_bundle = self.registry.bundle_path(base)
         request = RetrainRequest(
             data_dir=data,
-            init_bundle=self.registry.bundle_path(base),
+            init_bundle=init_bundle,
             out_dir=new_run_dir(self.runs),
             epochs=self.epochs_spin.value(),
-            device=self.device_combo.currentText(),
+            device=str(self.device_combo.currentData()),
             base_version=base,
             val_cases=held_out,
             extra_args=self._extra_args,
+            name=fine_tuned_name(init_bundle),
         )
         self._launch(request)
 
@@ -225,7 +222,6 @@ class RetrainDialog(QDialog):
         if request is None:
             self.status_label.setText("No cancelled run with a checkpoint to resume.")
             return
-        self._data_size = len(list_cases(request.data_dir)) - len(request.val_cases)
         self._launch(request)
 
     def _launch(self, request: RetrainRequest) -> None:
@@ -234,26 +230,21 @@ class RetrainDialog(QDialog):
         self.plot.set_history(self.history)
         self.new_version = None
         self.activate_button.setVisible(False)
-        self._cancelled = False
-        self._buffer = b""
         self._started = time.monotonic()
         self.result_label.setText("")
         request.write_record("running")
-        argv = self._command(request)
-        process = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        process.setProcessEnvironment(env)
-        process.readyReadStandardOutput.connect(self._read_stdout)
-        process.readyReadStandardError.connect(self._read_stderr)
-        process.finished.connect(self._finished)
-        process.errorOccurred.connect(self._process_error)
-        self.process = process
         self._set_running(True)
         verb = "Resuming" if request.resume else "Starting"
         self.status_label.setText(f"{verb} training in {request.out_dir}…")
-        log.info("retrain: %s", " ".join(argv))
-        process.start(argv[0], argv[1:])
+        self.process = start_process(
+            self._command(request),
+            title="training",
+            on_line=self.feed_line,
+            on_stderr=self._log_text,
+            on_finished=self._finished,
+            kill_after_ms=KILL_AFTER_MS,
+            parent=self,
+        )
 
     def _set_running(self, running: bool) -> None:
         for widget in (
@@ -270,16 +261,7 @@ class RetrainDialog(QDialog):
             self._refresh_resume()
 
     # ----------------------------------------------------------------- progress
-    def _read_stdout(self) -> None:
-        assert self.process is not None
-        self._buffer += bytes(self.process.readAllStandardOutput().data())
-        *lines, self._buffer = self._buffer.split(b"\n")
-        for raw in lines:
-            self.feed_line(raw.decode("utf-8", errors="replace"))
-
-    def _read_stderr(self) -> None:
-        assert self.process is not None
-        text = bytes(self.process.readAllStandardError().data()).decode("utf-8", errors="replace")
+    def _log_text(self, text: str) -> None:
         for line in text.splitlines():
             if line.strip():
                 self.log_view.appendPlainText(line)
@@ -299,6 +281,8 @@ class RetrainDialog(QDialog):
     def _status_text(self) -> str:
         h = self.history
         parts = [f"epoch {h.epoch}/{h.epochs}" if h.epochs else f"epoch {h.epoch}"]
+        if h.iterations:
+            parts.append(f"step {h.iteration}/{h.iterations}")
         if h.loss:
             parts.append(f"loss {h.loss[-1][1]:.4f}")
         dice = [f"{r} {h.dice[r][-1][1]:.3f}" for r in h.dice if h.dice[r]]
@@ -313,38 +297,19 @@ class RetrainDialog(QDialog):
 
     # ----------------------------------------------------------------- cancel
     def cancel(self) -> None:
-        """Terminate the child; kill it if it is still there after KILL_AFTER_MS."""
-        if not self.running or self._cancelled:
+        """Terminate the child; it is killed if still there after KILL_AFTER_MS (the runner does it)."""
+        if not self.running or self.process is None or self.process.cancelled:
             return
-        self._cancelled = True
         self.cancel_button.setEnabled(False)
         self.status_label.setText("Cancelling…")
-        assert self.process is not None
-        self.process.terminate()
-        QTimer.singleShot(KILL_AFTER_MS, self._kill_if_running)
-
-    def _kill_if_running(self) -> None:
-        if self.running:
-            assert self.process is not None
-            log.warning("retrain child did not stop on terminate; killing it")
-            self.process.kill()
-
-    def _process_error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self.log_view.appendPlainText(
-                f"could not start the training process: {self.process.errorString()}"
-            )
-            self._finished(-1, QProcess.ExitStatus.CrashExit)
+        self.process.cancel()
 
     # ----------------------------------------------------------------- finishing
-    def _finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
+    def _finished(self, exit_code: int, crashed: bool, cancelled: bool) -> None:
         if self.request is None:
             return
-        if self._buffer:
-            self.feed_line(self._buffer.decode("utf-8", errors="replace"))
-            self._buffer = b""
         request = self.request
-        if self._cancelled:
+        if cancelled:
             request.write_record("cancelled")
             self._set_running(False)
             self.status_label.setText(
@@ -352,11 +317,11 @@ class RetrainDialog(QDialog):
                 "press “Resume last run” to continue. No model version was added."
             )
             self._end("cancelled")
-        elif exit_code != 0 or exit_status != QProcess.ExitStatus.NormalExit:
+        elif exit_code != 0 or crashed:
             request.write_record("failed")
             self._set_running(False)
             reason = self.history.error or f"exit code {exit_code}; see the log below"
-            self.status_label.setText(f"Training failed: {reason}. No model version was added.")
+            self.status_label.setText(f"Training failed: {for_the_gui(reason)}. No model version was added.")
             self._end("failed")
         else:
             self._register(request)
@@ -369,12 +334,13 @@ class RetrainDialog(QDialog):
             self._register_failed(request, exc)
             return
         self.status_label.setText("Training finished; checking and registering the new model…")
+        held_out = read_held_out(bundle)
         job = RegisterRequest(
             self.registry,
             bundle,
             base_version=request.base_version,
-            data_size=self._data_size or None,
-            validation_cases=read_held_out(bundle),
+            data_size=training_case_count(list_cases(request.data_dir), held_out) or None,
+            validation_cases=held_out,
         )
         self.job = start_job(
             RegisterRequest.run,
@@ -446,7 +412,7 @@ class RetrainDialog(QDialog):
 
         self.eval_job = start_job(
             EvaluateRequest.run,
-            EvaluateRequest(self.registry, self.device_combo.currentText()),
+            EvaluateRequest(self.registry, str(self.device_combo.currentData())),
             title="Evaluate",
             on_progress=progress,
             on_result=self._evaluation_done,
@@ -460,12 +426,8 @@ class RetrainDialog(QDialog):
         self.result_label.setText(version_metrics_text(self.registry, self.new_version))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        if self.running:
-            self.cancel()
-            assert self.process is not None
-            if not self.process.waitForFinished(KILL_AFTER_MS):
-                self.process.kill()
-                self.process.waitForFinished(2000)
+        if self.running and self.process is not None:
+            self.process.stop_and_wait()
         for job in (self.job, self.eval_job):
             if job is not None and job.running:
                 job.cancel()
@@ -488,4 +450,4 @@ def version_metrics_text(registry: ModelRegistry, number: int) -> str:
         for r in REGION_NAMES
     ]
     n = len(version.evaluation.get("cases", {}))
-    return f"Version {number} on the validation set ({n} cases): " + "; ".join(cells)
+    return f"Version {number} on the validation set ({plural(n, 'case')}): " + "; ".join(cells)

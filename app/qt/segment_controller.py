@@ -12,8 +12,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from app.jobs.devices import device_problems
 from app.jobs.runner import JobHandle
-from app.jobs.segment import SegmentRequest
+from app.jobs.segment import SegmentRequest, warm_up_ai_process
+from app.qt.gui_wording import for_the_gui
 from app.qt.job_dialog import start_job_with_dialog
 from app.qt.shell import Shell
 from app.session import CaseSession
@@ -48,10 +50,16 @@ class SegmentController:
         self.settings = settings or QSettings()
         self.bundle_dir = bundle_dir
         self.handle: JobHandle | None = None
+        self._warmed_up = False
+        #: Device key -> None when usable here, else why not (absent devices are greyed out in the menu).
+        self.device_problems = device_problems()
+        state.case_changed.connect(self._on_case)
 
     @property
     def device(self) -> str:
-        return str(self.settings.value("segment/device", "auto"))
+        """The chosen device; a saved choice that is not present on this computer counts as automatic."""
+        saved = str(self.settings.value("segment/device", "auto"))
+        return saved if saved in self.device_problems and self.device_problems[saved] is None else "auto"
 
     def set_device(self, device: str) -> None:
         self.settings.setValue("segment/device", device)
@@ -62,6 +70,11 @@ class SegmentController:
 
     def set_tta(self, on: bool) -> None:
         self.settings.setValue("segment/tta", "true" if on else "false")
+
+    def _on_case(self, case: object) -> None:
+        if case is not None and not self._warmed_up:
+            self._warmed_up = True
+            warm_up_ai_process()  # the AI process imports torch now, so the first run starts at once
 
     def run(self) -> JobHandle | None:
         """Start the AI on the open case (asks first when that would replace the user's labels)."""
@@ -85,7 +98,7 @@ class SegmentController:
             detail=f"Model: {bundle_dir.name}   device: {self.device}   TTA: {self.tta}",
             parent=self.shell.parent,
             on_result=self._apply,
-            on_error=lambda exc: self.shell.error("AI segmentation failed", str(exc)),
+            on_error=lambda exc: self.shell.error("AI segmentation failed", for_the_gui(str(exc))),
             on_cancelled=lambda: self.shell.status(
                 "AI segmentation cancelled; the labels are unchanged", 5000
             ),

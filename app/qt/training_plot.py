@@ -12,6 +12,8 @@ from app.jobs.retrain import REGIONS, TrainingHistory
 
 REGION_COLOURS = {"WT": QColor("#2ca02c"), "TC": QColor("#ff7f0e"), "ET": QColor("#d62728")}
 LOSS_COLOUR = QColor("#1f77b4")
+#: The loss of single steps inside epochs: thin and light, behind the epoch means.
+STEP_LOSS_COLOUR = QColor(31, 119, 180, 90)
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 48, 12, 22, 22
 
 
@@ -55,7 +57,8 @@ class TrainingPlot(QWidget):
         self.update()
 
     def _x_range(self) -> tuple[float, float]:
-        xs = [x for x, _ in self.history.loss] + [x for r in REGIONS for x, _ in self.history.dice[r]]
+        xs = [x for x, _ in self.history.loss + self.history.step_loss]
+        xs += [x for r in REGIONS for x, _ in self.history.dice[r]]
         high = max([float(self.history.epochs), *xs, 1.0])
         return 0.0, high
 
@@ -65,12 +68,17 @@ class TrainingPlot(QWidget):
         painter.fillRect(self.rect(), QColor("white"))
         half = self.height() / 2
         x_range = self._x_range()
-        losses = [y for _, y in self.history.loss]
+        losses = [y for _, y in self.history.loss + self.history.step_loss]
         loss_range = loss_axis(losses)
         top = QRectF(0, 0, self.width(), half)
         bottom = QRectF(0, half, self.width(), half)
         self._panel(
-            painter, top, "loss by epoch", x_range, loss_range, [("loss", LOSS_COLOUR, self.history.loss)]
+            painter,
+            top,
+            "loss by epoch (thin: single steps)",
+            x_range,
+            loss_range,
+            [("step", STEP_LOSS_COLOUR, self.history.step_loss), ("loss", LOSS_COLOUR, self.history.loss)],
         )
         series = [(r, REGION_COLOURS[r], self.history.dice[r]) for r in REGIONS]
         self._panel(painter, bottom, "validation Dice by epoch", x_range, (0.0, 1.0), series, markers=True)
@@ -95,6 +103,7 @@ class TrainingPlot(QWidget):
             return QPointF(plot.left() + fx * plot.width(), plot.bottom() - fy * plot.height())
 
         painter.setPen(QPen(QColor("#444"), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)  # a frame, never a filled box
         painter.drawRect(plot)
         painter.drawText(
             QRectF(plot.left(), area.top() + 2, plot.width(), 18), Qt.AlignmentFlag.AlignLeft, title
@@ -140,3 +149,4 @@ class TrainingPlot(QWidget):
             painter.setBrush(colour)
             for point in points:
                 painter.drawEllipse(point, 3, 3)
+            painter.setBrush(Qt.BrushStyle.NoBrush)

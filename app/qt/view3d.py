@@ -1,4 +1,5 @@
-"""The 3D view: label surfaces, the slice planes at the cursor and optional volume rendering.
+"""The 3D view: label surfaces, the slice planes at the cursor, orientation axes (R/A/S), an optional
+translucent brain surface for context and optional volume rendering.
 
 A pyvistaqt ``QtInteractor`` (the only OpenGL in the app), closed with its window. It is created just
 after the window's first paint (pyvista takes about a second to import), or earlier when something needs
@@ -68,6 +69,8 @@ class View3D(QWidget):
         self._scene: Scene3D | None = None
         self._creation_scheduled = False
         self.surface_job: JobHandle | None = None
+        self.brain_job: JobHandle | None = None
+        self._brain_generation = -1  # the case generation whose brain surface is shown
         self._surfaces_pending = False
         self._camera_pending = False
         self._case_generation = 0
@@ -102,7 +105,12 @@ class View3D(QWidget):
         self.volume_box = QCheckBox("Volume rendering", self)
         self.volume_box.setToolTip("Volume-render the active sequence (every 2nd voxel)")
         self.volume_box.toggled.connect(lambda _on: self._update_volume())
-        for widget in (self.reset_button, self.screenshot_button, self.volume_box):
+        self.brain_box = QCheckBox("Brain surface", self)
+        self.brain_box.setToolTip(
+            "A translucent brain surface for context (from the brain mask, else from the images)"
+        )
+        self.brain_box.toggled.connect(lambda _on: self._update_brain())
+        for widget in (self.reset_button, self.screenshot_button, self.brain_box, self.volume_box):
             bar.addWidget(widget)
         bar.addStretch(1)
         layout.addLayout(bar)
@@ -150,6 +158,16 @@ class View3D(QWidget):
         interactor.ren_win.SetMultiSamples(0)  # MSAA doubles frame time on software OpenGL
         interactor.enable_anti_aliasing("fxaa")
         interactor.add_text("3D", position="upper_left", font_size=10, color="white", name="title")
+        # the world is RAS+ millimetres: the axes say which way is right, anterior and superior
+        interactor.add_axes(
+            xlabel="R",
+            ylabel="A",
+            zlabel="S",
+            color="white",  # the labels (black by default: unseen on the black background)
+            line_width=2,
+            interactive=False,
+            viewport=(0, 0, 0.22, 0.22),
+        )
         self._interactor = interactor
         layout = self.layout()
         layout.replaceWidget(self.placeholder, interactor)
@@ -171,6 +189,7 @@ class View3D(QWidget):
             return
         self._on_cursor(self.state.cursor.position)
         self._update_volume()
+        self._update_brain()
         self._camera_pending = True
         self.reset_camera()
         self._start_surfaces()
@@ -238,6 +257,45 @@ class View3D(QWidget):
             self.scene.set_volume(self.state.image(), case.affine, self.state.display.window_level())
         self.schedule_render()
 
+    def _update_brain(self) -> None:
+        """Show the brain surface when asked (computed once per case, in a worker), else hide it."""
+        case = self.state.case
+        if self._closed or self._interactor is None:
+            return
+        if case is None or not self.brain_box.isChecked():
+            self.scene.set_brain(None)
+            self._brain_generation = -1
+            self.schedule_render()
+            return
+        if self._brain_generation == self._case_generation:
+            return
+        if self.brain_job is not None and self.brain_job.running:
+            self.brain_job.cancel()
+        from app.render.brain_surface import BrainSurfaceRequest, run_brain_surface
+
+        generation = self._case_generation
+        images = {name: volume.array for name, volume in case.channels.items()}
+        request = BrainSurfaceRequest(images, case.affine, case.reference)
+        self.brain_job = start_job(
+            run_brain_surface,
+            request,
+            title="Brain surface",
+            on_result=lambda mesh: self._show_brain(mesh, generation),
+            on_error=lambda exc: logger.warning("brain surface failed: %s", exc),
+        )
+
+    def _show_brain(self, mesh: object, generation: int) -> None:
+        if generation != self._case_generation or self._closed or not self.brain_box.isChecked():
+            return
+        self._brain_generation = generation
+        self.scene.set_brain(mesh)  # type: ignore[arg-type]
+        self.schedule_render()
+
+    @property
+    def brain_ready(self) -> bool:
+        """True when the brain surface is shown, or not wanted."""
+        return not self.brain_box.isChecked() or self._brain_generation == self._case_generation
+
     # ------------------------------------------------------------------ actions
     @property
     def surfaces_ready(self) -> bool:
@@ -281,7 +339,8 @@ class View3D(QWidget):
         self._closed = True
         for timer in (self._surface_timer, self._volume_timer, self._render_timer):
             timer.stop()
-        if self.surface_job is not None and self.surface_job.running:
-            self.surface_job.cancel()
+        for job in (self.surface_job, self.brain_job):
+            if job is not None and job.running:
+                job.cancel()
         if self._interactor is not None:
             self._interactor.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from app.state.edit_stats import EditTracker
@@ -24,12 +24,15 @@ class VolumesPanel(QWidget):
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         for column, tip in enumerate(COLUMN_TIPS):
             self.table.horizontalHeaderItem(column).setToolTip(tip)
-        self.table.setMinimumHeight(180)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        rows = self.table.verticalHeader().length() + self.table.horizontalHeader().height()
+        self.table.setFixedHeight(rows + 2 * self.table.frameWidth())  # exactly its rows: no white gap
         self.summary = QLabel("No case open", self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(self.summary)
+        layout.addStretch(1)  # spare height goes below everything
         self.timer = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self.refresh)
 
     def attach(self, tracker: EditTracker | None) -> None:

@@ -16,6 +16,8 @@ from app.state.display_settings import OverlaySettings, WindowLevel
 PLANE_COLOURS = {"axial": (80, 160, 255), "sagittal": (255, 120, 80), "coronal": (120, 230, 120)}
 PLANE_OPACITY = 0.12
 VOLUME_STEP = 2  # volume rendering uses every 2nd voxel: a quarter-second upload instead of seconds
+BRAIN_COLOUR = (0.86, 0.80, 0.74)
+BRAIN_OPACITY = 0.15
 
 
 def slice_plane(affine: np.ndarray, shape: tuple[int, int, int], axis: int, index: int) -> np.ndarray:
@@ -93,6 +95,22 @@ class Scene3D:
             self.plotter.remove_actor(name, render=False)
         self.surfaces, self._planes = {}, {}
         self.set_volume(None)
+        self.set_brain(None)
+
+    def set_brain(self, mesh: pv.PolyData | None) -> None:
+        """Show ``mesh`` as a translucent brain surface for context (None removes it)."""
+        self.plotter.remove_actor("brain", render=False)
+        if mesh is not None:
+            self.plotter.add_mesh(
+                mesh,
+                name="brain",
+                color=BRAIN_COLOUR,
+                opacity=BRAIN_OPACITY,
+                smooth_shading=True,
+                render=False,
+                reset_camera=False,
+                pickable=False,
+            )
 
     def set_volume(
         self, image: np.ndarray | None, affine: np.ndarray | None = None, window: WindowLevel | None = None

@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from app.state.display_settings import OverlaySettings, WindowLevel
-from segmentation_core.labels import ED, ET, NCR, REGIONS
+from segmentation_core.labels import ED, ET, NCR, REGION_NAMES, REGIONS
 
 _LABELS = (NCR, ED, ET)
-_REGION_ORDER = ("WT", "TC", "ET")  # outermost first, so inner regions are drawn on top
+_REGION_ORDER = REGION_NAMES  # WT, TC, ET: outermost first, so inner regions are drawn on top
 
 
 def window_to_grey(plane: np.ndarray, window: WindowLevel) -> np.ndarray:
@@ -91,4 +91,28 @@ def compose_slice(
         colour, alpha = lut_colour[labels], lut_alpha[labels]
     blended = grey.astype(np.float32)[..., None] * (1.0 - alpha[..., None]) + colour * alpha[..., None]
     rgba[..., :3] = np.rint(blended)
+    return rgba
+
+
+def heat_colours() -> np.ndarray:
+    """(256, 3) float32 colours of the uncertainty heat map: orange at low, magenta at full uncertainty."""
+    t = np.linspace(0.0, 1.0, 256, dtype=np.float32)[:, None]
+    return (1 - t) * np.array([255, 140, 0], np.float32) + t * np.array([255, 0, 255], np.float32)
+
+
+_HEAT = heat_colours()
+
+
+def apply_heat(rgba: np.ndarray, uncertainty: np.ndarray, threshold: float, opacity: float) -> np.ndarray:
+    """Blend the heat colour of ``uncertainty`` (uint8 plane) over ``rgba`` where it reaches ``threshold``.
+
+    In place; pixels are ``round(rgb * (1 - opacity) + heat * opacity)``. Returns ``rgba``.
+    """
+    level = int(np.ceil(threshold * 255 - 1e-9))
+    hot = np.asarray(uncertainty) >= level
+    if opacity <= 0 or not hot.any():
+        return rgba
+    colours = _HEAT[np.asarray(uncertainty)[hot]]
+    blended = rgba[hot, :3].astype(np.float32) * (1.0 - opacity) + colours * opacity
+    rgba[hot, :3] = np.rint(blended)
     return rgba

@@ -7,6 +7,7 @@ into calls on these and shows what they report; the sessions are tested without 
 
 from app.session.case_session import CaseSession, Question
 from app.session.edit_session import TOOLS, EditOutcome, EditSession
+from app.session.review_session import ReviewSession
 from app.session.text import plural
 
-__all__ = ["TOOLS", "CaseSession", "EditOutcome", "EditSession", "Question", "plural"]
+__all__ = ["TOOLS", "CaseSession", "EditOutcome", "EditSession", "Question", "ReviewSession", "plural"]

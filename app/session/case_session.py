@@ -33,6 +33,7 @@ class CaseSession:
     """The work on the open case of ``state``; follows ``state.case_changed``."""
 
     tracker_changed = Signal(object)  # EditTracker | None
+    prediction_applied = Signal(object)  # Prediction, once it is the labels' newest undo step
 
     def __init__(
         self, state: ViewerState, ask: Question | None = None, notify: Callable[[str], None] | None = None
@@ -46,6 +47,10 @@ class CaseSession:
         self.autosaver: Autosaver | None = None
         self.ai_top: object = None
         self.model_version: str | None = None
+        #: the recovery file the user already chose to recover at start (not asked again on opening)
+        self._accepted_recovery: Path | None = None
+        #: More export-sidecar entries, asked for at each export (e.g. the review coverage).
+        self.sidecar_extras: list[Callable[[], dict[str, object]]] = []
         state.case_changed.connect(self._on_case)
 
     # ------------------------------------------------------------------ case changes
@@ -64,9 +69,10 @@ class CaseSession:
             sources = case_sources(case)
             recovery = recovery_for(case.case_id, sources, on_problem=self.notify)
             self.autosaver = Autosaver(labels, case.case_id, sources)
+            accepted, self._accepted_recovery = self._accepted_recovery, None
             if recovery is not None and recovery.shape == case.shape:
                 when = dt.datetime.fromtimestamp(recovery.saved_at).strftime("%Y-%m-%d %H:%M")
-                if self.ask(
+                if recovery.path == accepted or self.ask(
                     "Recover unsaved labels?",
                     f"Unsaved labels of {case.case_id} from {when} ({plural(recovery.edits, 'edit')}) "
                     "were found.\nRecover them? (No discards them.)",
@@ -107,6 +113,7 @@ class CaseSession:
         self.model_version = prediction.model_version
         if self.tracker is not None:
             self.tracker.set_baseline(prediction.labels)
+        self.prediction_applied.emit(prediction)
         fallback = f", fallback: {prediction.fallback}" if prediction.fallback else ""
         return f"{name}: {prediction.seconds:.1f} s on {prediction.device.upper()}{fallback}"
 
@@ -144,6 +151,7 @@ class CaseSession:
             f"Open {recoveries[0].case_id} now to recover them?",
         ):
             return []
+        self._accepted_recovery = recoveries[0].path  # asked once: opening the case recovers it
         sources = [Path(s) for s in recoveries[0].sources]
         folders = sorted({p.parent for p in sources})
         return folders if len(folders) == 1 else sources
@@ -163,9 +171,11 @@ class CaseSession:
         case, labels = self.state.case, self.state.labels
         if case is None or labels is None:
             raise ValueError("no case is open")
-        extra = (
+        extra: dict[str, object] = (
             {"edits": self.tracker.stats.to_dict()} if self.tracker is not None and self.model_version else {}
         )
+        for more in self.sidecar_extras:
+            extra.update(more())
         request = ExportRequest(
             case,
             labels.data.copy(),

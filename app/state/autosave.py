@@ -94,7 +94,7 @@ def read_recovery(path: Path) -> Recovery:
             path=path,
             case_id=str(meta["case_id"]),
             sources=tuple(str(s) for s in meta["sources"]),
-            shape=shape,  # type: ignore[arg-type]
+            shape=shape,
             saved_at=float(meta["saved_at"]),
             edits=int(meta["edits"]),
         )
@@ -211,7 +211,10 @@ class Autosaver:
                     self._wake.wait()
                 if self._closed:
                     return
-                due = min(self._last_edit + self.delay_s, self._first_unsaved + self.max_delay_s)
+                first = self._first_unsaved
+                if first is None:  # saved meanwhile (a flush)
+                    continue
+                due = min(self._last_edit + self.delay_s, first + self.max_delay_s)
                 remaining = due - time.monotonic()
                 if remaining > 0:
                     self._wake.wait(remaining)

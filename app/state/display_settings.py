@@ -97,6 +97,15 @@ class OverlaySettings:
         return self.show and dict(self.region_visible)[region]
 
 
+@dataclass(frozen=True)
+class ConfidenceOverlay:
+    """The AI's uncertainty drawn as a heat map: where it reaches ``threshold`` (0..1), at ``opacity``."""
+
+    show: bool = False
+    threshold: float = 0.5
+    opacity: float = 0.6
+
+
 class DisplaySettings:
     """Evented display state shared by the three slice views and the 3D view."""
 
@@ -107,6 +116,7 @@ class DisplaySettings:
         self._sequence = "t1ce"
         self._overlay = OverlaySettings()
         self._convention = "radiological"
+        self._confidence = ConfidenceOverlay()
 
     # window / level -----------------------------------------------------------------------------
     def window_level(self, sequence: str | None = None) -> WindowLevel:
@@ -175,3 +185,23 @@ class DisplaySettings:
         if convention != self._convention:
             self._convention = convention
             self.changed.emit("convention")
+
+    # confidence overlay -------------------------------------------------------------------------
+    @property
+    def confidence(self) -> ConfidenceOverlay:
+        return self._confidence
+
+    def update_confidence(
+        self, *, show: bool | None = None, threshold: float | None = None, opacity: float | None = None
+    ) -> None:
+        """Change the confidence overlay, e.g. ``update_confidence(show=True, threshold=0.3)``."""
+        new = self._confidence
+        if show is not None:
+            new = replace(new, show=bool(show))
+        if threshold is not None:
+            new = replace(new, threshold=float(np.clip(threshold, 0.01, 1.0)))
+        if opacity is not None:
+            new = replace(new, opacity=float(np.clip(opacity, 0.0, 1.0)))
+        if new != self._confidence:
+            self._confidence = new
+            self.changed.emit("confidence")

@@ -13,6 +13,7 @@ from psygnal import Signal
 from app.state.cursor import Cursor, Voxel
 from app.state.display_settings import DisplaySettings, WindowLevel, percentile_window
 from app.state.label_layer import LabelLayer, full_bbox
+from app.state.measurements import MeasurementLayer
 from segmentation_core.types import SEQUENCES, Case
 
 
@@ -27,11 +28,17 @@ class ViewerState:
         self.labels: LabelLayer | None = None
         self.cursor = Cursor()
         self.display = DisplaySettings()
+        #: The AI's uint8 uncertainty on the case grid (255: a probability of 0.5), for the heat map.
+        self.uncertainty: np.ndarray | None = None
+        #: RANO measurements drawn on (and dragged in) the slice views.
+        self.measurements = MeasurementLayer()
 
     def set_case(self, case: Case | None) -> None:
         """Show ``case`` (its ``_seg`` labels, or an empty label map): cursor to the centre, auto window."""
         self._disconnect_labels()
         self.case = case
+        self.uncertainty = None
+        self.measurements.set(None)
         if case is None:
             self.labels = None
         else:
@@ -54,6 +61,13 @@ class ViewerState:
     def _emit_all_labels(self) -> None:
         if self.case is not None:
             self.labels_changed.emit(full_bbox(self.case.shape))
+
+    def set_uncertainty(self, uncertainty: np.ndarray | None) -> None:
+        """Show another AI result's uncertainty (uint8 on the case grid) in the confidence overlay."""
+        if uncertainty is not None and (self.case is None or uncertainty.shape != self.case.shape):
+            raise ValueError("the uncertainty map must lie on the open case's grid")
+        self.uncertainty = uncertainty
+        self.display.changed.emit("confidence")
 
     # ---------------------------------------------------------------- reading
     def image(self, sequence: str | None = None) -> np.ndarray:

@@ -62,6 +62,11 @@ class PolygonTool(Tool):
         self._plane = "axial"
         self._value = self.settings.label
 
+    @property
+    def plane(self) -> str:
+        """The plane of the outline being drawn."""
+        return self._plane
+
     def press(self, event: ToolEvent) -> None:
         if not self.vertices or self.mode == "lasso" or event.plane != self._plane:
             self.vertices = []

@@ -80,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SEQ=SERIES",
         help="DICOM: use SERIES (SeriesInstanceUID, SeriesNumber or description) as SEQ (t1, t1ce, t2, flair); repeatable (default: identified from the tags)",
     )
-    add_raw_arguments(parser)  # raw studies (#15)
+    add_raw_arguments(parser, predict=True)  # raw studies (#15)
     parser.set_defaults(func=run)
 
 

@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace OUT when it exists and is not empty (default: off, refuse)",
+        help="replace files of the same names in OUT (other files there are kept) (default: off, refuse)",
     )
     add_raw_arguments(parser)
     parser.set_defaults(func=run)

@@ -13,9 +13,10 @@ if TYPE_CHECKING:
     from segmentation_core.models.bundle import ModelBundle
     from segmentation_core.raw.cache import StudyCache
     from segmentation_core.raw.pipeline import RawOptions
+    from segmentation_core.raw.segment import RawSegmentation
 
 
-def add_raw_arguments(parser: argparse.ArgumentParser) -> None:
+def add_raw_arguments(parser: argparse.ArgumentParser, *, predict: bool = False) -> None:
     """--raw / --brats-like (force either way), --reference, --brain-sequence, --no-cache."""
     group = parser.add_argument_group("raw studies (skull on, thick slices, sequences not aligned)")
     force = group.add_mutually_exclusive_group()
@@ -31,7 +32,7 @@ def add_raw_arguments(parser: argparse.ArgumentParser) -> None:
         dest="force",
         action="store_const",
         const="brats",
-        help="never do: the input is already co-registered, skull-stripped, ~1 mm (default: auto, detect)",
+        help="never do: the input is already co-registered, skull-stripped, without thick slices (default: auto, detect)",
     )
     group.add_argument(
         "--reference",
@@ -46,6 +47,13 @@ def add_raw_arguments(parser: argparse.ArgumentParser) -> None:
         default="t1ce",
         help="T1-weighted sequence the brain is extracted from (default: t1ce)",
     )
+    if predict:
+        group.add_argument(
+            "--labels-on-all",
+            action="store_true",
+            help="also write the labels on every other sequence's own grid (<case>_pred_on_<sequence>.nii.gz) "
+            "(default: off)",
+        )
     group.add_argument(
         "--no-cache",
         action="store_true",
@@ -140,5 +148,36 @@ def predict_study(
         if result.prepared.skipped
         else ""
     )
+    if args.labels_on_all:
+        write_labels_on_sequences(result, target, args.scheme, args.overwrite)
     note = f"{sum(result.timings.values()):.1f}s on {result.device}" + (f" ({steps})" if steps else "")
     return target, note
+
+
+def write_labels_on_sequences(
+    result: RawSegmentation, target: Path, scheme: str, overwrite: bool
+) -> list[Path]:
+    """``<target stem>_on_<sequence>.nii.gz`` for every sequence but the reference, each on its own file's grid."""
+    import nibabel as nib
+    import numpy as np
+
+    from segmentation_core.atomic import Commit
+    from segmentation_core.io.naming import split_suffix
+    from segmentation_core.labels import convert
+
+    study = result.prepared.study
+    stem = split_suffix(target.name)[0]
+    written = []
+    with Commit(overwrite=overwrite, protected=study.all_files()) as commit:
+        for name in SEQUENCES:
+            if name == study.reference:
+                continue
+            volume = study.images[name]
+            labels = convert(result.labels_on(name), "internal", scheme).astype(np.uint8)
+            image = nib.Nifti1Image(labels, volume.affine)
+            image.set_sform(volume.affine, code=1)
+            image.set_qform(volume.affine, code=1)
+            final = target.with_name(f"{stem}_on_{name}.nii.gz")
+            nib.save(image, commit.stage(final))
+            written.append(final)
+    return written

@@ -102,12 +102,12 @@ class CascadePredictor:
 
         inside, attempt = yield from run_with_fallbacks(fallback_attempts(fine.device, fine.batch_size), run)
         regions = inside.shape[0] // 2 if fine.tta else inside.shape[0]  # TTA adds the flips' spread
-        maps = np.zeros((inside.shape[0], *prepared.image.shape[1:]), np.float32)
-        maps[:regions] = OUTSIDE_LOGIT
-        maps[(slice(None), *window)] = inside
-        maps = torch.from_numpy(maps)
-        maps[:regions].sigmoid_()
-        maps = prepared.to_crop(maps).numpy()
+        logits = np.zeros((inside.shape[0], *prepared.image.shape[1:]), np.float32)
+        logits[:regions] = OUTSIDE_LOGIT
+        logits[(slice(None), *window)] = inside
+        scores = torch.from_numpy(logits)
+        scores[:regions].sigmoid_()
+        maps = prepared.to_crop(scores).numpy()
         probabilities, spread = maps[:regions], (maps[regions:] if fine.tta else None)
         labels = prepared.uncrop(
             postprocess(regions_to_labels(probabilities), case.spacing, fine.postprocessing)

@@ -133,9 +133,9 @@ class Predictor:
         del logits
         regions = maps.shape[0] // 2 if self.tta else maps.shape[0]
         maps[:regions].sigmoid_()
-        maps = prepared.to_crop(maps).numpy()
-        probabilities = maps[:regions]
-        spread = maps[regions:] if self.tta else None
+        cropped = prepared.to_crop(maps).numpy()
+        probabilities = cropped[:regions]
+        spread = cropped[regions:] if self.tta else None
         labels = postprocess(regions_to_labels(probabilities), case.spacing, self.postprocessing)
         labels = prepared.uncrop(labels)
         kept = RegionProbabilities.quantise(probabilities, prepared.box, case.shape, spread)

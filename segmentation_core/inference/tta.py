@@ -49,16 +49,18 @@ def mirrored_with_spread(
     """
 
     def predict(batch: torch.Tensor) -> torch.Tensor:
-        logits = None
-        first = second = None
+        logits: torch.Tensor | None = None
+        first: torch.Tensor | None = None
+        second: torch.Tensor | None = None
         for axes in mirrors:
             out = network(torch.flip(batch, axes) if axes else batch)
             out = (torch.flip(out, axes) if axes else out).float()
             probability = torch.sigmoid(out)
-            if logits is None:
+            if logits is None or first is None or second is None:
                 logits, first, second = out, probability, probability * probability
             else:
                 logits, first, second = logits + out, first + probability, second + probability * probability
+        assert logits is not None and first is not None and second is not None, "the identity always runs"
         count = len(mirrors)
         variance = (second / count - (first / count) ** 2).clamp_(min=0.0)
         return torch.cat([logits / count, variance.sqrt_()], dim=1)

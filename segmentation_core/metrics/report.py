@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from segmentation_core.labels import LABEL_NAMES, REGIONS, convert
+from segmentation_core.labels import LABEL_NAMES, REGION_NAMES, REGIONS, convert
 from segmentation_core.metrics.overlap import (
     confusion,
     dice_from,
@@ -17,7 +17,7 @@ from segmentation_core.metrics.overlap import (
 from segmentation_core.metrics.surface import bounding_box, surface_distances
 
 #: Regions scored by default: whole tumour, tumour core, enhancing tumour.
-DEFAULT_REGIONS: tuple[str, ...] = ("WT", "TC", "ET")
+DEFAULT_REGIONS: tuple[str, ...] = REGION_NAMES
 #: Metric names of ``region_metrics``, in display order.
 METRIC_NAMES: tuple[str, ...] = (
     "dice",

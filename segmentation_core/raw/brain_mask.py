@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import warnings
 
 import numpy as np
 from scipy import ndimage
@@ -27,7 +28,11 @@ MAX_BRAIN_CM3 = 2000.0
 def _extractor():  # noqa: ANN202 (deepbet's BrainExtraction; torch is imported on use)
     from deepbet import BrainExtraction
 
-    return BrainExtraction(no_gpu=True)
+    with warnings.catch_warnings():  # deepbet loads TorchScript files, which torch now calls deprecated
+        warnings.filterwarnings(
+            "ignore", message=".*torch.jit.load.* is deprecated", category=DeprecationWarning
+        )
+        return BrainExtraction(no_gpu=True)
 
 
 def extract_brain(volume: Volume, sequence: str) -> np.ndarray:

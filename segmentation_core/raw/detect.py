@@ -1,4 +1,4 @@
-"""Is a study already BraTS-like (one shared grid, ~1 mm, skull-stripped)? Then steps 2-4 are skipped."""
+"""Is a study already BraTS-like (one shared grid, no thick slices, skull-stripped)? Then steps 2-4 are skipped."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import numpy as np
 
 from segmentation_core.raw.study import RawStudy
 
-#: Voxel sizes (mm) BraTS-like data has on every axis.
-SPACING_RANGE = (0.8, 1.25)
-#: Non-zero volume (cm³) of a skull-stripped brain; a head with its skull is well above it.
-STRIPPED_CM3 = (500.0, 2200.0)
+#: Thicker voxels (mm) than this on any axis are thick slices: they need the 1 mm canonical resampling.
+MAX_SPACING_MM = 2.5
+#: Non-zero volume (cm³) above which an image holds more than a skull-stripped brain (a head is 3000+).
+MAX_STRIPPED_CM3 = 2200.0
+#: A field of view smaller than this (cm³) holds no whole brain: nothing to co-register or skull-strip.
+MIN_HEAD_FIELD_CM3 = 500.0
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,14 @@ class Detection:
 
 
 def detect(study: RawStudy) -> Detection:
-    """Check the three properties of preprocessed BraTS data; every failed one is a reason."""
+    """Check the three properties of preprocessed BraTS data; every failed one is a reason.
+
+    Only evidence counts against an input: a sequence on another grid, slices thicker than 2.5 mm
+    (finer voxels are resampled by the model itself), or more non-zero voxels than a brain has.
+    """
     reference = study.reference_volume
     field_cm3 = float(np.prod(np.asarray(reference.shape) * np.asarray(reference.spacing))) / 1000.0
-    if field_cm3 < STRIPPED_CM3[0]:  # nothing to co-register or skull-strip: the loader's checks apply
+    if field_cm3 < MIN_HEAD_FIELD_CM3:  # nothing to co-register or skull-strip: the loader's checks apply
         return Detection(
             True, (f"field of view {field_cm3:.0f} cm³, smaller than a brain: not a head study",)
         )
@@ -39,12 +45,12 @@ def detect(study: RawStudy) -> Detection:
     if others:
         problems.append(f"{', '.join(sorted(others))} on other grids than {study.reference}")
     spacing = reference.spacing
-    if not all(SPACING_RANGE[0] <= s <= SPACING_RANGE[1] for s in spacing):
-        problems.append(f"voxels {' x '.join(f'{s:.2g}' for s in spacing)} mm, not ~1 mm isotropic")
+    if max(spacing) > MAX_SPACING_MM:
+        problems.append(f"voxels {' x '.join(f'{s:.2g}' for s in spacing)} mm: thick slices")
     voxel_cm3 = float(np.prod(spacing)) / 1000.0
     nonzero_cm3 = np.count_nonzero(reference.array) * voxel_cm3
-    if not STRIPPED_CM3[0] <= nonzero_cm3 <= STRIPPED_CM3[1]:
+    if nonzero_cm3 > MAX_STRIPPED_CM3:
         problems.append(f"skull on ({nonzero_cm3:.0f} cm³ of non-zero voxels in {study.reference})")
     if problems:
         return Detection(False, tuple(problems))
-    return Detection(True, ("one shared grid", "~1 mm voxels", f"skull-stripped ({nonzero_cm3:.0f} cm³)"))
+    return Detection(True, ("one shared grid", "no thick slices", f"skull-stripped ({nonzero_cm3:.0f} cm³)"))

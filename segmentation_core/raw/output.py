@@ -1,61 +1,57 @@
-"""Writing a prepared study: model-ready images, brain masks, transforms (ITK .tfm and JSON), all or nothing."""
+"""Writing a prepared study: model-ready images (BraTS names, so the folder opens as a case), brain masks,
+transforms (ITK .tfm and JSON), committed together."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nibabel as nib
 import numpy as np
 
 from segmentation_core import __version__
 from segmentation_core.raw.pipeline import PreparedStudy
-from segmentation_core.registry.atomic import replace_dir, staging_dir
 from segmentation_core.types import SEQUENCES
+
+if TYPE_CHECKING:
+    from segmentation_core.atomic import Commit
 
 SUMMARY = "preprocessing.json"
 
 
-def written_files(prepared: PreparedStudy) -> list[str]:
-    """The names ``write_prepared`` writes (BraTS 2018 naming, so the folder opens as a case)."""
-    case_id = prepared.study.case_id
-    names = [f"{case_id}_{name}.nii.gz" for name in SEQUENCES]
-    names += [f"{case_id}_brainmask.nii.gz", f"{case_id}_brainmask_native.nii.gz", SUMMARY]
-    names += [
-        f"transforms/{name}_to_{prepared.study.reference}.tfm"
-        for name in SEQUENCES
-        if name != prepared.study.reference
-    ]
-    return names
-
-
 def write_prepared(prepared: PreparedStudy, folder: Path, *, overwrite: bool = False) -> Path:
-    """Write ``prepared`` into ``folder`` (staged beside it and renamed into place: whole or not at all).
+    """Write ``prepared`` into ``folder`` as one group (``segmentation_core.atomic``): all files or none.
 
-    Refuses an existing non-empty ``folder`` unless ``overwrite``; never writes into the input folder.
+    Existing files of the same names are only replaced with ``overwrite`` (other files in ``folder`` are
+    left alone); the study's own folder and files are never written to.
     """
+    from segmentation_core.atomic import Commit
+
+    if prepared.skipped:
+        raise ValueError(f"{prepared.study.case_id}: the study is BraTS-like, there is nothing to preprocess")
     folder = Path(folder).absolute()
-    sources = {p.parent.resolve() for p in prepared.study.all_files()}
-    if folder.resolve() in sources:
+    sources = prepared.study.all_files()
+    if folder.resolve() in {p.parent.resolve() for p in sources}:
         raise FileExistsError(
             f"{folder}: this is the folder the study was read from; choose another output folder"
         )
-    if folder.exists() and any(folder.iterdir()) and not overwrite:
-        raise FileExistsError(f"{folder}: the folder exists and is not empty; pass --overwrite to replace it")
-    if prepared.skipped:
-        raise ValueError(f"{prepared.study.case_id}: the study is BraTS-like, there is nothing to preprocess")
-    staged = staging_dir(folder.parent, folder.name)
+    created = [d for d in (folder, folder / "transforms") if not d.exists()]
+    for directory in created:
+        directory.mkdir(parents=True)
     try:
-        _write(prepared, staged)
-        replace_dir(staged, folder)
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
+        with Commit(overwrite=overwrite, protected=sources) as commit:
+            _write(prepared, folder, commit)
+    except BaseException:
+        for directory in reversed(created):
+            if directory.is_dir() and not any(directory.iterdir()):
+                directory.rmdir()
+        raise
     return folder
 
 
-def _write(prepared: PreparedStudy, folder: Path) -> None:
+def _write(prepared: PreparedStudy, folder: Path, commit: Commit) -> None:
     import SimpleITK as sitk
 
     from segmentation_core.io.export import sha256
@@ -66,21 +62,23 @@ def _write(prepared: PreparedStudy, folder: Path) -> None:
         _save(
             case.channels[name].array.astype(np.float32),
             case.affine,
-            folder / f"{study.case_id}_{name}.nii.gz",
+            commit.stage(folder / f"{study.case_id}_{name}.nii.gz"),
         )
-    _save(prepared.brain_mask.astype(np.uint8), case.affine, folder / f"{study.case_id}_brainmask.nii.gz")
+    _save(
+        prepared.brain_mask.astype(np.uint8),
+        case.affine,
+        commit.stage(folder / f"{study.case_id}_brainmask.nii.gz"),
+    )
     native = study.reference_volume
     _save(
         prepared.brain_mask_native.astype(np.uint8),
         native.affine,
-        folder / f"{study.case_id}_brainmask_native.nii.gz",
+        commit.stage(folder / f"{study.case_id}_brainmask_native.nii.gz"),
     )
-    (folder / "transforms").mkdir()
     for name, transform in prepared.transforms.items():
         if name != study.reference:
-            sitk.WriteTransform(
-                transform.to_itk(), str(folder / "transforms" / f"{name}_to_{study.reference}.tfm")
-            )
+            target = commit.stage(folder / "transforms" / f"{name}_to_{study.reference}.tfm")
+            sitk.WriteTransform(transform.to_itk(), str(target))
     summary = {
         "case_id": study.case_id,
         "reference": study.reference,
@@ -106,7 +104,7 @@ def _write(prepared: PreparedStudy, folder: Path) -> None:
         "written_by": f"brats-viewer {__version__}",
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    (folder / SUMMARY).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    commit.stage(folder / SUMMARY).write_text(json.dumps(summary, indent=2), encoding="utf-8")
 
 
 def _save(array: np.ndarray, affine: np.ndarray, path: Path) -> None:

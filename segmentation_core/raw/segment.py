@@ -37,6 +37,15 @@ class RawSegmentation:
     model_version: str
     timings: dict[str, float] = field(default_factory=dict)
 
+    def labels_on(self, sequence: str) -> np.ndarray:
+        """The labels on ``sequence``'s own native grid (its file's axes and affine), through its transform."""
+        from segmentation_core.raw.mapping import labels_onto
+
+        volume = self.prepared.study.images[sequence]
+        transform = self.prepared.transforms.get(sequence)
+        to_reference = np.linalg.inv(transform.matrix) if transform is not None else None
+        return labels_onto(self.labels, self.case.affine, (volume.shape, volume.affine), to_reference)
+
     def provenance(self) -> dict[str, Any]:
         """What an export sidecar records about the raw-study steps (transforms included)."""
         prepared = self.prepared

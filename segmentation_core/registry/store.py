@@ -219,7 +219,8 @@ class ModelRegistry:
             return False
         created = dt.datetime.fromtimestamp(folder.stat().st_mtime, dt.UTC).isoformat(timespec="seconds")
         card = _read_card(folder)
-        training = card.get("training") if isinstance(card.get("training"), dict) else {}
+        found = card.get("training")
+        training: dict[str, Any] = found if isinstance(found, dict) else {}
         state["versions"][str(number)] = {
             "created": created,
             "source": "recovered",
@@ -327,6 +328,7 @@ class ModelRegistry:
         if final.exists():
             raise RegistryError(f"{final} already exists but is not in the registry; move it away and retry")
         self._versions_dir.mkdir(parents=True, exist_ok=True)
+        _stamp_version(staged / "model.json", number)  # the bundle says which version it is (status bar)
         staged.rename(final)
         entry = {"created": _now(), "source": source, "base_version": base_version, "data_size": data_size}
         if note:
@@ -441,3 +443,10 @@ class ModelRegistry:
             card.get("training", {}).get("n_cases") if isinstance(card.get("training"), dict) else None
         )
         return self._commit_staged(staged, self._load(), None, data_size, source, note, None)
+
+
+def _stamp_version(model_json: Path, number: int) -> None:
+    """Write the registry's version number into a staged bundle's model.json."""
+    data = json.loads(model_json.read_text(encoding="utf-8"))
+    data["version"] = str(number)
+    model_json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

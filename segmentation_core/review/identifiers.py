@@ -64,7 +64,7 @@ def identifiers_of(case: Case) -> Identifiers:
 
                 header = pydicom.dcmread(files[0], stop_before_pixels=True)
                 values = {key: _clean(header.get(tag, "")) for key, tag in _DICOM_TAGS.items()}
-                return Identifiers(case_id, **values, source="DICOM tags")
+                return Identifiers(case_id, **values, source="DICOM tags")  # type: ignore[arg-type]
             except Exception as exc:  # noqa: BLE001 (an unreadable header leaves the file-name identifiers)
                 log.warning("DICOM identifiers of %s could not be read: %s", files[0], exc)
     return Identifiers(case_id)

@@ -61,7 +61,7 @@ class RanoMeasurement:
         moved[self.slice_axis] = float(self.slice_index)
         ends = list(getattr(self, line))
         ends[end] = tuple(moved)
-        return replace(self, **{line: tuple(ends)}, edited=True)
+        return replace(self, **{line: tuple(ends)}, edited=True)  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, Any]:
         return {

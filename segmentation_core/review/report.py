@@ -33,11 +33,12 @@ MAX_ROWS = 8
 
 @dataclass(frozen=True)
 class KeyImage:
-    """A picture in the report: the axial slice of a lesion with its outline and measurement lines."""
+    """A picture in the report: the axial slice of a lesion with its outline and measurement lines, or
+    (``lesion`` and ``slice_index`` None) the viewer's 3D view."""
 
     name: str
-    lesion: int
-    slice_index: int
+    lesion: int | None
+    slice_index: int | None
     caption: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -231,10 +232,10 @@ def report_html(report: ReportData, image_src: Mapping[str, str] | None = None) 
     )
     if report.model:
         m = report.model
-        model = e(
-            f"{m.get('name', '')} v{m.get('version', '')} on {m.get('device', '?')}"
-            + (", test-time augmentation" if m.get("tta") else "")
-        )
+        parts = [f"{m.get('name', '')} v{m.get('version', '?')}".strip()]
+        if m.get("device"):
+            parts.append(f"on {str(m['device']).upper()}")
+        model = e(" ".join(parts) + (", test-time augmentation" if m.get("tta") else ""))
     else:
         model = "not recorded (labels read from a file)"
     volumes = _rows(

@@ -267,8 +267,8 @@ REPORT_SCHEMA: dict[str, Any] = {
                 "required": ["name", "lesion", "slice_index", "caption"],
                 "properties": {
                     "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"},
-                    "lesion": {"type": "integer", "minimum": 1},
-                    "slice_index": {"type": "integer", "minimum": 0},
+                    "lesion": {"type": ["integer", "null"], "minimum": 1},
+                    "slice_index": {"type": ["integer", "null"], "minimum": 0},
                     "caption": _STRING,
                 },
                 "additionalProperties": False,

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-REGIONS = ("WT", "TC", "ET")
 #: This project's final validation cases (../shared/data/real/README.md): never in any fold.
 PROJECT_VALIDATION_CASES = ("Brats18_2013_20_1", "Brats18_CBICA_AME_1", "Brats18_TCIA10_628_1")
 
@@ -173,15 +172,16 @@ class CrossValidation:
         todo = [c for c in self.held_out(fold) if not (folder / "cv" / f"{c}.npz").is_file()]
         if not todo or not self.trained(fold):
             return
-        predictor = Predictor(
+        fine = Predictor(
             ModelBundle.load(folder), device=self.device, postprocess=False, threads=self.threads
         )
-        if self.coarse is not None:
-            predictor = self._cascade(fold, predictor)
+        predictor = fine if self.coarse is None else self._cascade(fold, fine)
         timing = self.timing(fold)
         for case_id in todo:
             case = load_case(self.data / case_id)
-            prediction = run_prediction(predictor, case, want_probabilities=True)
+            # a CascadePredictor has Predictor's interface (run_prediction is typed for the plain one)
+            prediction = run_prediction(predictor, case, want_probabilities=True)  # type: ignore[arg-type]
+            assert prediction.probabilities is not None, "asked for with want_probabilities"
             probabilities = np.round(prediction.probabilities.astype(np.float32) * 255).astype(np.uint8)
             write_npz(folder / "cv" / f"{case_id}.npz", probabilities=probabilities)
             timing["predict_s"][case_id] = round(prediction.seconds, 2)
@@ -193,6 +193,7 @@ class CrossValidation:
         from segmentation_core.inference import CascadePredictor, Predictor
         from segmentation_core.models.bundle import ModelBundle
 
+        assert self.coarse is not None, "only a cascade recipe has a coarse run"
         coarse_dir = Path(self.coarse) / f"fold{fold}"
         timing = coarse_dir / "timing.json"
         if not (timing.is_file() and json.loads(timing.read_text()).get("trained")):
@@ -245,4 +246,4 @@ class _TimingReporter(ProgressReporter):
 def write_npz(path: Path, **arrays: np.ndarray) -> None:
     """Compressed arrays written atomically (a killed run never leaves half a prediction)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes(path, lambda handle: np.savez_compressed(handle, **arrays))
+    write_bytes(path, lambda handle: np.savez_compressed(handle, **arrays))  # type: ignore[arg-type]

@@ -20,8 +20,9 @@ from segmentation_core.inference.postprocess import (
 )
 from segmentation_core.io import load_case
 from segmentation_core.labels import ET
+from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.metrics.overlap import dice
-from segmentation_core.training.crossval import REGIONS, CrossValidation
+from segmentation_core.training.crossval import CrossValidation
 
 #: Candidate ET thresholds (mm^3) for "relabel all ET as NCR when there is less than this".
 ET_THRESHOLDS_MM3 = (0.0, 50.0, 100.0, 200.0, 300.0, 500.0, 750.0, 1000.0)
@@ -68,6 +69,8 @@ def score(cv: CrossValidation) -> dict[str, Any]:
         remove_small_core_components(labels, base.min_core_component_mm3 / voxel_mm3)
         cases.append(case_id)
         cleaned.append(labels)
+        if case.labels is None:
+            raise ValueError(f"{cv.data / case_id}: no reference labels (_seg) to score against")
         references.append(np.asarray(case.labels.array))
     if not cases:
         return {"cases": {}, "postprocessing": None, "et_threshold_scores": {}}

@@ -110,6 +110,30 @@ class ResumedEvent:
 
 
 @dataclass(frozen=True)
+class StepEvent:
+    """Progress inside an epoch: the run's iteration so far and the loss of that training step."""
+
+    kind = "step"
+    epoch: int
+    epochs: int | None
+    iteration: int
+    iterations: int
+    step_loss: float | None
+    eta_s: float | None
+
+    @classmethod
+    def from_record(cls, r: dict[str, Any]) -> StepEvent:
+        return cls(
+            _integer(r, "epoch", required=True) or 0,
+            _integer(r, "epochs"),
+            _integer(r, "iteration", required=True) or 0,
+            _integer(r, "iterations", required=True) or 0,
+            _number(r, "step_loss"),
+            _number(r, "eta_s"),
+        )
+
+
+@dataclass(frozen=True)
 class EpochEvent:
     """One finished epoch: mean loss, and the validation scores when the epoch was validated."""
 
@@ -158,9 +182,9 @@ class ErrorEvent:
         return cls(_text(r, "error", required=True) or "")
 
 
-TrainingEvent = StartEvent | ResumedEvent | EpochEvent | DoneEvent | ErrorEvent
-EVENT_TYPES: dict[str, type[StartEvent | ResumedEvent | EpochEvent | DoneEvent | ErrorEvent]] = {
-    cls.kind: cls for cls in (StartEvent, ResumedEvent, EpochEvent, DoneEvent, ErrorEvent)
+TrainingEvent = StartEvent | ResumedEvent | StepEvent | EpochEvent | DoneEvent | ErrorEvent
+EVENT_TYPES: dict[str, type[TrainingEvent]] = {
+    cls.kind: cls for cls in (StartEvent, ResumedEvent, StepEvent, EpochEvent, DoneEvent, ErrorEvent)
 }
 
 
@@ -225,6 +249,7 @@ __all__ = [
     "RegionScore",
     "ResumedEvent",
     "StartEvent",
+    "StepEvent",
     "TrainingEvent",
     "event_from_record",
     "parse_event",

@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 
 from segmentation_core.inference.device import resolve_device
 from segmentation_core.io import find_cases
+from segmentation_core.labels import REGION_NAMES
 from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.training import distributed
 from segmentation_core.training.batches import BatchDataset
@@ -26,6 +27,9 @@ from segmentation_core.training.losses import deep_supervision_loss, region_loss
 from segmentation_core.training.progress import ProgressReporter
 from segmentation_core.training.sampling import PatchSampler
 from segmentation_core.types import CancelToken
+
+#: Progress inside an epoch ("step" events) at most this often (seconds): an epoch can take minutes.
+STEP_REPORT_S = 1.0
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +202,7 @@ class Trainer:
             device=str(self.device),
         )
         started, start_iteration, running = time.monotonic(), self.iteration, []
+        last_step_report = -math.inf  # the first step is always reported
         network.train()
         for images, targets in loader:
             if cancel is not None and cancel.cancelled:
@@ -223,7 +228,27 @@ class Trainer:
             if self.iteration % c.iterations_per_epoch == 0 or self.iteration == stop:
                 self._end_of_epoch(running, started, start_iteration)
                 running = []
+            else:
+                last_step_report = self._report_step(running[-1], started, start_iteration, last_step_report)
         return self.finish()
+
+    def _report_step(self, loss: float, started: float, start_iteration: int, last_report: float) -> float:
+        """A "step" event inside an epoch (at most one per STEP_REPORT_S); returns when it was sent."""
+        now = time.monotonic()
+        if now - last_report < STEP_REPORT_S:
+            return last_report
+        c = self.config
+        per_iteration = (now - started) / max(1, self.iteration - start_iteration)
+        self.reporter.emit(
+            "step",
+            epoch=math.ceil(self.iteration / c.iterations_per_epoch),
+            epochs=c.epochs,
+            iteration=self.iteration,
+            iterations=self.total_iterations,
+            step_loss=loss,
+            eta_s=round(per_iteration * (self.total_iterations - self.iteration), 1),
+        )
+        return now
 
     def _end_of_epoch(self, losses: list[float], started: float, start_iteration: int) -> None:
         c = self.config
@@ -241,7 +266,7 @@ class Trainer:
         if self.rank == 0:
             if c.val_every and (epoch % c.val_every == 0 or self.iteration == self.total_iterations):
                 record["val"] = self.validate()
-                mean_dice = float(np.mean([record["val"]["mean"][r]["dice"] for r in ("WT", "TC", "ET")]))
+                mean_dice = float(np.mean([record["val"]["mean"][r]["dice"] for r in REGION_NAMES]))
                 if self.best is None or mean_dice > self.best["mean_dice"]:
                     self.best = {"mean_dice": mean_dice, "epoch": epoch, "metrics": record["val"]}
                     self._write_bundle(self.out / "best", record["val"])

@@ -30,7 +30,7 @@ def oblique_affine(
 def phantom(points: np.ndarray, contrast: str) -> np.ndarray:
     """Intensities of a head phantom at world points (3, N) mm: scalp, skull gap, brain, ventricles, lesion."""
     x, y, z = points
-    head = (x / 80) ** 2 + (y / 95) ** 2 + (z / 70) ** 2
+    head = (x / 84) ** 2 + (y / 100) ** 2 + (z / 74) ** 2
     brain = (x / 66) ** 2 + (y / 80) ** 2 + (z / 56) ** 2
     ventricle = ((x - 10) / 12) ** 2 + ((y - 5) / 25) ** 2 + (z / 14) ** 2
     lesion = ((x + 30) / 15) ** 2 + ((y + 25) / 12) ** 2 + ((z - 15) / 12) ** 2

@@ -57,8 +57,9 @@ def test_every_option_says_what_it_does_and_its_default(prog: str) -> None:
         if not action.option_strings:
             continue  # positional arguments have no default
         text = _expanded_help(parser, action)
-        assert "default" in text or "required" in text, f"{prog} {name}: help does not say its default"
-        if action.default not in (None, False, [], argparse.SUPPRESS) and not action.required:
+        assert "default" in text or action.required, f"{prog} {name}: help does not say its default"
+        takes_value = action.nargs != 0  # flags (store_true/store_const) only say what happens without them
+        if takes_value and action.default not in (None, False, [], argparse.SUPPRESS) and not action.required:
             shown = (
                 " ".join(map(str, action.default))
                 if isinstance(action.default, list | tuple)

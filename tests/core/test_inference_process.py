@@ -134,3 +134,37 @@ def test_the_parent_side_imports_no_torch() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+WARM_UP = """
+import os, sys, time
+from segmentation_core.inference_process import warm_up
+thread = warm_up(7)
+thread.join()
+me = os.getpid()
+servers = []
+for entry in os.listdir("/proc"):
+    if entry.isdigit():
+        try:
+            stat = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            cmdline = open(f"/proc/{entry}/cmdline").read()
+        except OSError:
+            continue
+        if int(stat[1]) == me and "forkserver" in cmdline:
+            servers.append((int(entry), int(stat[16])))
+assert len(servers) == 1, servers
+pid, nice = servers[0]
+deadline = time.monotonic() + 240
+while time.monotonic() < deadline and "libtorch" not in open(f"/proc/{pid}/maps").read():
+    time.sleep(0.2)
+print(nice - os.nice(0), "libtorch" in open(f"/proc/{pid}/maps").read(), warm_up(7).is_alive() in (True, False))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
+def test_warm_up_starts_the_fork_server_at_low_priority_and_it_imports_torch() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", WARM_UP], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["7", "True", "True"]

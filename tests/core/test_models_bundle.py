@@ -75,3 +75,13 @@ def test_norm_layers_are_instance_norm() -> None:
     reference = torch.nn.InstanceNorm3d(8, affine=True)
     reference.load_state_dict(norm.state_dict())
     torch.testing.assert_close(norm(x), reference(x), atol=1e-5, rtol=1e-5)
+
+
+def test_the_bundled_default_model_loads_with_its_flags() -> None:
+    """model.json's architecture holds flags (deep_supervision: false) besides numbers; it must load."""
+    from resources import default_model_dir
+
+    folder = default_model_dir()
+    architecture = json.loads((folder / "model.json").read_text())["architecture"]
+    assert any(isinstance(v, bool) for v in architecture.values())
+    assert ModelBundle.load(folder).version == "1"

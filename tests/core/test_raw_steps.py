@@ -98,11 +98,11 @@ def brats_like_study() -> RawStudy:
 def test_detection_tells_brats_like_from_raw() -> None:
     verdict = detect(brats_like_study())
     assert verdict.brats_like
-    assert verdict.reasons == ("one shared grid", "~1 mm voxels", "skull-stripped (1238 cm³)")
+    assert verdict.reasons == ("one shared grid", "no thick slices", "skull-stripped (1238 cm³)")
     raw = detect(phantom_study())
     assert not raw.brats_like
     assert raw.reasons[0] == "flair, t2 on other grids than t1ce"
-    assert raw.reasons[1] == "voxels 1.5 x 1.5 x 5 mm, not ~1 mm isotropic"
+    assert raw.reasons[1] == "voxels 1.5 x 1.5 x 5 mm: thick slices"
     assert raw.reasons[2].startswith("skull on (")
 
 
@@ -217,3 +217,18 @@ def test_registration_recovers_a_known_motion_of_a_thick_slice_sequence() -> Non
     assert RigidTransform(error).rotation_degrees < 1.5
     probe = np.array([[0, 0, 0, 1], [60, 0, 0, 1], [0, 70, 0, 1], [0, 0, 50, 1]], dtype=float).T
     assert np.linalg.norm((error @ probe - probe)[:3], axis=0).max() < 1.5
+
+
+def test_a_dicom_study_is_read_series_by_series_on_native_grids(tmp_path: Path) -> None:
+    from tests.core.io_fixtures import write_dicom_case
+
+    files = write_dicom_case(tmp_path / "dicom", slices=5)
+    study = read_study(tmp_path / "dicom")
+    assert study.source_format == "dicom" and study.reference == "t1ce"
+    for name in SEQUENCES:
+        assert study.images[name].shape == (64, 64, 5)
+        assert study.images[name].spacing[2] == pytest.approx(2.0)
+        assert sorted(study.files[name]) == sorted(files[name])
+    # series k holds MR_small + 10 k: the slices are in position order whatever the file names
+    t1 = study.images["t1"].array
+    np.testing.assert_array_equal(t1[:, :, 3] - t1[:, :, 0], np.full((64, 64), 30.0))

@@ -71,8 +71,15 @@ def test_register_activate_roll_back(registry: ModelRegistry, tmp_path: Path) ->
     )
     assert v2.number == 2 and v2.base_version == 1 and v2.data_size == 3 and v2.source == "trained"
     assert v2.path == registry.dir / "versions" / "2"
-    assert snapshot(v2.path) == {**bundle_files, "MODEL_CARD.md": b"# card"}
-    assert v2.card == json.loads((run / "model.json").read_text())
+    # copied as is, except that model.json now says which registry version it is (the status bar shows it)
+    card = {**json.loads((run / "model.json").read_text()), "version": "2"}
+    copied = snapshot(v2.path)
+    assert json.loads(copied.pop("model.json")) == card
+    assert copied == {
+        **{k: v for k, v in bundle_files.items() if k != "model.json"},
+        "MODEL_CARD.md": b"# card",
+    }
+    assert v2.card == card
     assert registry.active_version == 1  # registering does not activate
     assert registry.validation_cases() == [tmp_path / "a", tmp_path / "b"]
     v3 = registry.register(
@@ -144,7 +151,12 @@ def test_export_then_import_round_trip(registry: ModelRegistry, tmp_path: Path) 
     assert names == sorted(f"brats-model-v2/{p}" for p in snapshot(registry.bundle_path(2)))
     imported = import_zip(registry, archive)
     assert imported.number == 3 and imported.source == "imported" and imported.note == "from v2.zip"
-    assert snapshot(imported.path) == snapshot(registry.bundle_path(2))
+    imported_files, original = snapshot(imported.path), snapshot(registry.bundle_path(2))
+    assert json.loads(imported_files.pop("model.json")) == {
+        **json.loads(original.pop("model.json")),
+        "version": "3",
+    }
+    assert imported_files == original
     assert registry.active_version == 1
     leftovers = [p for p in registry.dir.iterdir() if p.name.startswith(".") and p.name != ".registry.lock"]
     assert not leftovers  # staging cleaned up

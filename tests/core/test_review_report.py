@@ -13,7 +13,7 @@ import pytest
 from app.state.edit_stats import EditTracker
 from app.state.label_layer import LabelLayer
 from segmentation_core.review.confidence import ConfidenceMap
-from segmentation_core.review.identifiers import identifiers_of
+from segmentation_core.review.identifiers import Identifiers, identifiers_of
 from segmentation_core.review.queue import ReviewQueue
 from segmentation_core.review.report import DISCLAIMER, build_report, report_html
 from segmentation_core.review.schema import REPORT_SCHEMA
@@ -133,7 +133,10 @@ def test_dicom_identifiers_come_from_the_tags(tmp_path) -> None:
 def test_html_escapes_names_and_says_research_use_only() -> None:
     case, labels = case_and_labels()
     report = build_report(case, labels, now=NOW)
+    # identifiers come from files (DICOM tags): whatever they hold is escaped
+    report = dataclasses.replace(report, identifiers=Identifiers("Case<7>&", patient_name="<b>x</b>"))
     page = report_html(report)
+    assert "&lt;b&gt;x&lt;/b&gt;" in page
     assert "Case&lt;7&gt;&amp;" in page and "Case<7>" not in page
     assert page.count(DISCLAIMER) == 2
     assert "Sum of products" in page and "<img" not in page  # images only where a source is given

@@ -88,15 +88,34 @@ def test_fine_tune_starts_from_the_bundle_weights(dataset, tmp_path) -> None:
     assert bundle.training["base_model"] == "tiny-test-model v1"
 
 
-def test_json_progress_lines(dataset, tmp_path, capsys) -> None:
+def test_json_progress_lines(dataset, tmp_path, capsys, monkeypatch) -> None:
+    import segmentation_core.training.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "STEP_REPORT_S", 0.0)  # every step inside the epoch
     trainer = Trainer(tiny_config(dataset, tmp_path / "j", epochs=1), ProgressReporter(json_lines=True))
     trainer.run()
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [line["event"] for line in lines] == ["start", "epoch", "done"]
-    epoch = lines[1]
+    assert [line["event"] for line in lines] == ["start", "step", "step", "step", "epoch", "done"]
+    steps = lines[1:4]
+    assert [(s["epoch"], s["epochs"], s["iteration"], s["iterations"]) for s in steps] == [
+        (1, 1, 1, 4),
+        (1, 1, 2, 4),
+        (1, 1, 3, 4),
+    ]
+    assert all(s["step_loss"] > 0 and s["eta_s"] >= 0 for s in steps)
+    epoch = lines[4]
     assert epoch["epoch"] == 1 and epoch["step"] == 4
     assert epoch["epochs"] == 1 and set(epoch) >= {"loss", "lr", "eta_s", "checkpoint"}
     assert Path(epoch["checkpoint"]).name == "last.pt"
+
+
+def test_step_reports_are_throttled(dataset, tmp_path, capsys, monkeypatch) -> None:
+    import segmentation_core.training.trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "STEP_REPORT_S", 1e9)
+    Trainer(tiny_config(dataset, tmp_path / "t", epochs=2), ProgressReporter(json_lines=True)).run()
+    events = [json.loads(line)["event"] for line in capsys.readouterr().out.splitlines()]
+    assert events == ["start", "step", "epoch", "epoch", "done"]  # only the very first step
 
 
 def test_single_case_is_refused(tmp_path) -> None:

@@ -125,7 +125,7 @@ def test_choose_validation_folder(dialog, registry, tmp_path) -> None:
     write_brats_case(tmp_path / "val" / "V1", shape=(8, 8, 8), case_id="V1")
     dialog.set_validation_folder(tmp_path / "val")
     assert registry.validation_cases() == [tmp_path / "val" / "V1"]
-    assert dialog.validation_label.text() == "Validation set: 1 cases (V1)"
+    assert dialog.validation_label.text() == "Validation set: 1 case (V1)"
     assert table(dialog)[1][6] == "–"  # old evaluations dropped
     dialog.set_validation_folder(tmp_path / "empty")
     assert "is not a folder" in dialog.message_label.text()
@@ -177,3 +177,24 @@ def test_menu_entries_in_the_retrain_menu(qtbot, registry) -> None:
     assert window._retrain_dialog is dialog  # one per window
     dialog.close()
     window.close()
+
+
+def test_activate_loads_the_network_off_the_gui_thread(dialog, registry, qtbot, monkeypatch) -> None:
+    """Issue #17 bug 5: Activate checks the bundle (torch, ~2 s) in a job, never on the GUI thread."""
+    import threading
+
+    from segmentation_core.registry import bundle_check
+
+    threads: list[int] = []
+    check = bundle_check.check_bundle
+
+    def recording_check(folder):  # noqa: ANN001, ANN202
+        threads.append(threading.get_ident())
+        return check(folder)
+
+    monkeypatch.setattr("segmentation_core.registry.store.check_bundle", recording_check)
+    dialog.select_version(2)
+    with qtbot.waitSignal(dialog.job_finished, timeout=60000):
+        dialog.activate_selected()
+    assert registry.active_version == 2
+    assert threads and threading.get_ident() not in threads

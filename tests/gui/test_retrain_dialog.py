@@ -48,7 +48,11 @@ def test_run_draws_progress_and_registers_version_two(qtbot, setup) -> None:
     assert finished.args == ["registered"]
     assert dialog.new_version == 2
     version = registry.version(2)
-    assert (version.base_version, version.data_size, version.source) == (1, 2, "trained")
+    # two cases, one held out by the run to validate: one training case in the Models dialog's column
+    assert (version.base_version, version.data_size, version.source) == (1, 1, "trained")
+    model = json.loads((registry.bundle_path(2) / "model.json").read_text())
+    base_name = json.loads((registry.bundle_path(1) / "model.json").read_text())["name"]
+    assert (model["version"], model["name"]) == ("2", f"{base_name}-finetuned")  # what the status bar shows
     assert registry.active_version == 1
     assert dialog.history.loss == [(1.0, 0.5), (2.0, 1 / 3), (3.0, 0.25)]
     assert [(x, round(y, 6)) for x, y in dialog.history.dice["ET"]] == [(1.0, 0.34), (2.0, 0.38), (3.0, 0.42)]
@@ -104,7 +108,8 @@ def test_fixed_validation_cases_in_the_data_stay_out_of_training(qtbot, setup) -
     with qtbot.waitSignal(dialog.run_finished, timeout=300000):
         dialog.start()
     assert dialog.request.val_cases == ("P2",)
-    assert dialog.request.command()[-2:] == ["--val-cases", "P2"]
+    command = dialog.request.command()
+    assert command[command.index("--val-cases") :][:2] == ["--val-cases", "P2"]
     assert registry.version(2).data_size == 1
     assert registry.validation_cases() == [library / "P2"]
     qtbot.waitUntil(lambda: registry.version(2).evaluation is not None, timeout=300000)
@@ -114,7 +119,7 @@ def test_fixed_validation_cases_in_the_data_stay_out_of_training(qtbot, setup) -
         f"{r} Dice {v2.mean_metric(r, 'dice'):.3f} / HD95 {v2.mean_metric(r, 'hd95'):.1f} mm"
         for r in ("WT", "TC", "ET")
     )
-    assert dialog.result_label.text() == f"Version 2 on the validation set (1 cases): {cells}"
+    assert dialog.result_label.text() == f"Version 2 on the validation set (1 case): {cells}"
     assert registry.version(1).evaluation["cases"].keys() == {"P2"}
     assert not dialog.activate_button.isHidden() and dialog.activate_button.text() == "Activate v2"
     dialog.activate_new_version()  # a job: the bundle check loads torch off the GUI thread
@@ -223,3 +228,33 @@ def test_tick_labels_differ_between_neighbouring_ticks() -> None:
     assert [tick_label(0.25 * i, 0.25) for i in range(5)] == ["0.00", "0.25", "0.50", "0.75", "1.00"]
     assert tick_label(1 / 3, 1 / 30) == "0.333"
     assert tick_label(12.0, 3.0) == "12"
+
+
+def test_one_case_is_refused_before_any_child_starts(qtbot, setup, tmp_path: Path) -> None:
+    registry, script = setup
+    dialog = make_dialog(qtbot, registry, script, epochs=1)
+    one = tmp_path / "one"
+    write_brats_case(one / "P9", shape=(16, 16, 16), case_id="P9")
+    dialog.data_edit.setText(str(one))
+    dialog.start()
+    assert dialog.process is None and not dialog.running
+    text = dialog.status_label.text()
+    assert text.startswith(f"{one}: one case with labels. Fine-tuning needs at least 2")
+    assert "--" not in text
+
+
+def test_devices_not_present_are_greyed_out(qtbot, setup, monkeypatch) -> None:
+    import app.qt.retrain_dialog as retrain_dialog
+
+    monkeypatch.setattr(
+        retrain_dialog,
+        "device_problems",
+        lambda: {"auto": None, "cuda": "no NVIDIA GPU was found", "mps": "only on Macs", "cpu": None},
+    )
+    registry, script = setup
+    dialog = make_dialog(qtbot, registry, script, epochs=1)
+    items = [dialog.device_combo.itemText(i) for i in range(dialog.device_combo.count())]
+    assert items == ["auto", "cuda — no NVIDIA GPU was found", "cpu"]
+    enabled = [dialog.device_combo.model().item(i).isEnabled() for i in range(3)]
+    assert enabled == [True, False, True]
+    assert dialog.device_combo.currentData() == "cpu"

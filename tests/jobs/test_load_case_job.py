@@ -55,3 +55,43 @@ def test_closing_the_generator_cancels_the_loader(tmp_path: Path) -> None:
     next(job)
     job.close()
     assert token.cancelled
+
+
+def test_a_broken_label_file_does_not_keep_the_images_from_opening(tmp_path: Path) -> None:
+    folder = write_brats_case(tmp_path / "Case_C", case_id="Case_C", shape=(16, 16, 16))
+    seg = folder / "Case_C_seg.nii.gz"
+    seg.write_bytes(seg.read_bytes()[:100])  # truncated
+    _, case = drain(run_load_case(LoadCaseRequest(folder), CancelToken()))
+    assert case.labels is None and case.shape == (16, 16, 16) and case.case_id == "Case_C"
+    assert "seg" not in case.source_files
+    assert case.warnings[-1].startswith("the labels in Case_C_seg.nii.gz were not loaded (")
+    assert case.warnings[-1].endswith("); the images opened without them")
+
+
+def test_label_values_of_no_known_scheme_ask_for_the_scheme(tmp_path: Path) -> None:
+    import nibabel as nib
+    import numpy as np
+
+    from app.jobs.load_case import LabelSchemeUnclear
+
+    folder = write_brats_case(tmp_path / "Case_D", case_id="Case_D", shape=(16, 16, 16))
+    seg = folder / "Case_D_seg.nii.gz"
+    image = nib.load(seg)
+    data = np.zeros(image.shape, np.uint8)
+    data[4:8, 4:8, 4:8] = 5  # a value no scheme has
+    nib.save(nib.Nifti1Image(data, image.affine), seg)
+    with pytest.raises(LabelSchemeUnclear) as raised:
+        drain(run_load_case(LoadCaseRequest(folder), CancelToken()))
+    assert raised.value.path == seg and "[5]" in raised.value.problem
+    # a chosen scheme that does not fit either: the images open, the warning says why
+    _, case = drain(run_load_case(LoadCaseRequest(folder, scheme="msd"), CancelToken()))
+    assert case.labels is None and "the labels in Case_D_seg.nii.gz were not loaded" in case.warnings[-1]
+    # or the user opens the images alone
+    _, case = drain(run_load_case(LoadCaseRequest(folder, labels=False), CancelToken()))
+    assert case.labels is None and case.warnings == []
+
+
+def test_a_chosen_scheme_is_used(tmp_path: Path) -> None:
+    folder = write_brats_case(tmp_path / "Case_E", case_id="Case_E", shape=(16, 16, 16))
+    _, case = drain(run_load_case(LoadCaseRequest(folder, scheme="brats"), CancelToken()))
+    assert case.labels is not None and case.labels.scheme == "brats"

@@ -23,6 +23,7 @@ from segmentation_core.training.progress import (
     ErrorEvent,
     ProgressReporter,
     ProgressSchemaError,
+    event_from_record,
     parse_event,
 )
 from tests.core.io_fixtures import write_brats_case
@@ -39,6 +40,7 @@ for name in ("--init", "--data", "--out", "--device"):
     p.add_argument(name)
 p.add_argument("--epochs", type=int)
 p.add_argument("--val-cases", nargs="+", default=[])
+p.add_argument("--name", default="brats-unet")
 p.add_argument("--json-progress", action="store_true")
 p.add_argument("--resume", action="store_true")
 a = p.parse_args(sys.argv[1:])
@@ -62,8 +64,13 @@ for epoch in range(start + 1, a.epochs + 1):
     mean = {r: {"dice": d + 0.04 * epoch, "hd95": 9.0} for r, d in (("WT", 0.5), ("TC", 0.4), ("ET", 0.3))}
     emit("epoch", epoch=epoch, step=2 * epoch, loss=1.0 / (epoch + 1), lr=0.01,
          eta_s=(a.epochs - epoch) * delay, val={"cases": {}, "mean": mean}, checkpoint=str(ckpt))
-for name in ("model.json", "weights.pt"):
-    shutil.copy(Path(a.init) / name, out / name)
+shutil.copy(Path(a.init) / "weights.pt", out / "weights.pt")
+model = json.loads((Path(a.init) / "model.json").read_text())
+# as the real trainer: the run's name, and without --val-cases the first case is held out to validate
+data = Path(a.data)
+held_out = a.val_cases or sorted(p.name for p in data.iterdir() if p.is_dir())[:1] if data.is_dir() else []
+model.update(name=a.name, training={"data": a.data, "val_cases": held_out})
+(out / "model.json").write_text(json.dumps(model))
 (out / "cache").mkdir(exist_ok=True)
 emit("done", bundle=str(out), iteration=2 * a.epochs)
 """
@@ -231,3 +238,59 @@ def test_real_cli_is_reachable() -> None:
     assert result.returncode == 0, result.stderr
     for flag in ("--init", "--data", "--out", "--epochs", "--device", "--json-progress", "--resume"):
         assert flag in result.stdout
+
+
+def test_find_run_bundle_prefers_the_reported_folder(tmp_path: Path) -> None:
+    from app.jobs.retrain import find_run_bundle
+    from segmentation_core.registry import RegistryError
+
+    out = tmp_path / "run"
+    (out / "bundle").mkdir(parents=True)
+    with pytest.raises(RegistryError, match="wrote no model bundle"):
+        find_run_bundle(out, TrainingHistory())
+    (out / "bundle" / "model.json").write_text("{}")
+    assert find_run_bundle(out, TrainingHistory()) == out / "bundle"
+    (out / "model.json").write_text("{}")
+    assert find_run_bundle(out, TrainingHistory()) == out
+    reported = tmp_path / "elsewhere"
+    reported.mkdir()
+    (reported / "model.json").write_text("{}")
+    assert find_run_bundle(out, TrainingHistory(bundle=str(reported))) == reported
+
+
+def test_step_events_give_progress_inside_an_epoch() -> None:
+    history = TrainingHistory(epochs=2)
+    history.feed(event_from_record({"event": "start", "iterations": 8, "start_iteration": 0}))
+    assert history.fraction == 0.0
+    history.feed(
+        event_from_record(
+            {"event": "step", "epoch": 1, "epochs": 2, "iteration": 3, "iterations": 8, "step_loss": 0.9}
+        )
+    )
+    assert history.fraction == 3 / 8 and history.loss == []  # a step's loss is not an epoch's mean
+    assert history.step_loss == [(0.75, 0.9)]
+    history.feed(event_from_record({"event": "epoch", "epoch": 1, "epochs": 2, "step": 4, "loss": 0.8}))
+    assert (history.iteration, history.fraction, history.loss) == (4, 0.5, [(1.0, 0.8)])
+    history.feed(
+        event_from_record(
+            {"event": "step", "epoch": 2, "epochs": 2, "iteration": 6, "iterations": 8, "step_loss": 0.7}
+        )
+    )
+    assert history.fraction == 6 / 8 and history.step_loss[-1] == (1.5, 0.7)
+
+
+def test_too_few_cases_and_the_training_case_count(tmp_path: Path) -> None:
+    from app.jobs.retrain import fine_tuned_name, too_few_cases, training_case_count
+
+    cases = [tmp_path / "A", tmp_path / "B", tmp_path / "C"]
+    assert too_few_cases(cases, tmp_path) is None
+    assert too_few_cases(cases[:1], tmp_path).startswith(f"{tmp_path}: one case with labels.")
+    assert too_few_cases([], tmp_path).startswith(f"{tmp_path}: no cases with labels.")
+    assert training_case_count(cases, [tmp_path / "B"]) == 2
+    assert training_case_count(cases, None) == 3
+    bundle = make_tiny_bundle(tmp_path / "bundle")
+    name = json.loads((bundle / "model.json").read_text())["name"]
+    assert fine_tuned_name(bundle) == f"{name}-finetuned"
+    data = json.loads((bundle / "model.json").read_text())
+    (bundle / "model.json").write_text(json.dumps({**data, "name": f"{name}-finetuned"}))
+    assert fine_tuned_name(bundle) == f"{name}-finetuned"  # not "-finetuned-finetuned"

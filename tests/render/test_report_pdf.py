@@ -28,18 +28,17 @@ def case_dir(tmp_path):
     return write_brats_case(tmp_path / "Case_001", (40, 40, 32), AFFINE)
 
 
-def first_page_png(pdf, tmp_path) -> np.ndarray:
+def first_page_rgb(pdf, tmp_path) -> np.ndarray:
+    """The PDF's first page rendered by poppler (pdftoppm, 50 dpi) as an RGB array."""
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) is not installed; scripts/install_xvfb.sh installs it")
     subprocess.run(
-        ["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True
+        ["pdftoppm", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True
     )
-    from PySide6.QtGui import QImage
-
-    image = QImage(str(next(tmp_path.glob("page*.png")))).convertToFormat(QImage.Format.Format_RGB888)
-    width, height = image.width(), image.height()
-    data = np.frombuffer(image.constBits(), np.uint8, image.bytesPerLine() * height)
-    return data.reshape(height, image.bytesPerLine())[:, : width * 3].reshape(height, width, 3)
+    data = next(tmp_path.glob("page*.ppm")).read_bytes()  # binary PPM: "P6 width height 255" + RGB bytes
+    magic, width, height, depth, pixels = data.split(maxsplit=4)
+    assert (magic, depth) == (b"P6", b"255")
+    return np.frombuffer(pixels, np.uint8).reshape(int(height), int(width), 3)
 
 
 def test_report_command_writes_a_one_page_pdf_html_and_json(case_dir, tmp_path) -> None:
@@ -49,7 +48,7 @@ def test_report_command_writes_a_one_page_pdf_html_and_json(case_dir, tmp_path) 
     assert headless_main(["report", str(case_dir), str(seg), "-o", str(out)]) == 0
     pdf, html, data = out, out.with_suffix(".html"), json.loads(out.with_suffix(".json").read_text())
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.read_bytes().count(b"/Type /Page\n") == 1
-    page = first_page_png(pdf, tmp_path)
+    page = first_page_rgb(pdf, tmp_path)
     ink = (page < 128).any(axis=2).mean()
     colour = (np.ptp(page.astype(int), axis=2) > 80).mean()  # key images and the red disclaimer
     assert ink > 0.01 and colour > 0.001, (ink, colour)
@@ -69,7 +68,8 @@ def test_report_command_refuses_to_overwrite_and_labels_off_the_grid(case_dir, t
     out = tmp_path / "r.json"
     out.write_text("mine")
     assert headless_main(["report", str(case_dir), str(seg), "-o", str(out)]) == 2
-    assert "already exist" in capsys.readouterr().err and out.read_text() == "mine"
+    assert "already exists" in capsys.readouterr().err and out.read_text() == "mine"
+    assert not out.with_suffix(".pdf").exists()  # a report's files are written together or not at all
     other = write_nifti(tmp_path / "other.nii.gz", np.zeros((20, 20, 20), np.uint8), AFFINE)
     assert headless_main(["report", str(case_dir), str(other), "-o", str(tmp_path / "x.pdf")]) == 2
     err = capsys.readouterr().err
@@ -126,16 +126,16 @@ def test_without_qt_the_headless_commands_work_and_report_says_why_it_cannot(cas
 
 
 def test_probabilities_give_the_report_its_review_coverage(case_dir, tmp_path, capsys) -> None:
-    from segmentation_core.io import write_label_map
+    from segmentation_core.io.export import probabilities_path, write_label_map
 
     case = load_case(case_dir)
     seg = case_dir / "Case_001_seg.nii.gz"
     probabilities = np.zeros((3, *case.shape), np.float32)
     probabilities[0, 2:6, 2:6, 2:6] = 0.5  # 64 uncertain voxels, inside one 20 mm cell of the queue
-    labels = write_label_map(
-        np.zeros(case.shape, np.uint8), case, tmp_path / "Case_001_pred.nii.gz", probabilities=probabilities
+    predicted = write_label_map(
+        case.labels.array, case, tmp_path / "pred.nii.gz", probabilities=probabilities
     )
-    written = labels.with_name("Case_001_pred_probabilities.nii.gz")
+    written = probabilities_path(predicted)
     out = tmp_path / "r.json"
     assert (
         headless_main(["report", str(case_dir), str(seg), "-o", str(out), "--probabilities", str(written)])
@@ -155,3 +155,17 @@ def test_probabilities_give_the_report_its_review_coverage(case_dir, tmp_path, c
         and "bad.nii.gz: expected WT/TC/ET probabilities" in err
         and not (tmp_path / "b.pdf").exists()
     )
+
+
+def test_report_never_writes_over_the_labels_sidecar_even_with_force(case_dir, tmp_path, capsys) -> None:
+    seg = case_dir / "Case_001_seg.nii.gz"
+    sidecar = case_dir / "Case_001_seg.json"
+    sidecar.write_text('{"model_version": "7"}')
+    code = headless_main(
+        ["report", str(case_dir), str(seg), "-o", str(case_dir / "Case_001_seg.pdf"), "--force"]
+    )
+    assert code == 2 and "never written over" in capsys.readouterr().err
+    assert sidecar.read_text() == '{"model_version": "7"}' and not (case_dir / "Case_001_seg.pdf").exists()
+    out = tmp_path / "r.json"
+    assert headless_main(["report", str(case_dir), str(seg), "-o", str(out)]) == 0
+    assert json.loads(out.read_text())["model"] == {"version": "7"}  # read from the export sidecar

@@ -106,3 +106,33 @@ def test_blank_or_constant_sequences_are_warned_visibly(qtbot, tmp_path: Path, r
     window.show()
     state.set_case(case)
     assert bar.isVisible() and problem in bar.text
+
+
+@pytest.mark.gui
+def test_recovery_is_offered_once_at_start_and_a_damaged_file_never_stops_the_window(
+    qtbot, tmp_path: Path
+) -> None:
+    from app.qt.main_window import MainWindow
+    from app.session.case_session import case_sources
+    from app.state.autosave import Autosaver, recovery_dir
+    from app.state.label_layer import LabelLayer
+
+    folder = write_brats_case(tmp_path / "Case_001", SHAPE)
+    case = load_case(folder)
+    edited = case.labels.array.copy()
+    edited[:4, :4, :4] = 3
+    saver = Autosaver(LabelLayer(edited), case.case_id, case_sources(case))
+    saver.save_now().result()
+    saver.close()
+    (recovery_dir() / "damaged.recovery.npz").write_bytes(b"PK\x03\x04 truncated")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    questions: list[str] = []
+    window.ask = lambda title, text: questions.append(title) or True
+    window.show()
+    window.offer_recoveries_at_start()
+    qtbot.waitUntil(lambda: window.state.case is not None, timeout=60_000)
+    assert questions == ["Unsaved labels found"]  # asked once, not again when the case opens
+    assert np.array_equal(window.state.labels.data, edited)
+    assert list(recovery_dir().glob("damaged.recovery.npz.unreadable-*"))
+    window.close()

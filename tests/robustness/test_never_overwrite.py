@@ -54,7 +54,7 @@ def test_predict_never_writes_over_its_input_and_needs_overwrite(tmp_path: Path,
     folder = write_brats_case(tmp_path / "Case_001", SHAPE)
     before = _bytes(folder)
     own = folder / "Case_001_seg.nii.gz"
-    args = ["predict", str(folder), "--model", str(model), "--device", "cpu"]
+    args = ["predict", str(folder), "--model", str(model), "--device", "cpu", "--brats-like"]
     assert main([*args, "-o", str(own), "--overwrite"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Case_001_seg.nii.gz: is an input file of the case" in err

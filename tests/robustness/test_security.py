@@ -56,7 +56,19 @@ def test_a_dicom_patient_id_never_leads_predict_outside_its_output_folder(
     assert "/" not in case.case_id and not case.case_id.startswith(".")
     model = make_tiny_bundle(tmp_path / "model")
     assert (
-        main(["predict", str(tmp_path / "study"), "-o", str(out), "--model", str(model), "--device", "cpu"])
+        main(
+            [
+                "predict",
+                str(tmp_path / "study"),
+                "-o",
+                str(out),
+                "--model",
+                str(model),
+                "--device",
+                "cpu",
+                "--brats-like",
+            ]
+        )
         == 0
     )
     written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*_pred.*"))
