@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from psygnal import Signal
 
+from app.state.alignment import StudyAlignment
 from app.state.cursor import Cursor, Voxel
 from app.state.display_settings import DisplaySettings, WindowLevel, percentile_window
 from app.state.label_layer import LabelLayer, full_bbox
@@ -22,6 +23,7 @@ class ViewerState:
 
     case_changed = Signal(object)  # Case | None
     labels_changed = Signal(tuple)  # bounding box (3 slices)
+    alignment_changed = Signal(object)  # StudyAlignment | None
 
     def __init__(self) -> None:
         self.case: Case | None = None
@@ -32,6 +34,8 @@ class ViewerState:
         self.uncertainty: np.ndarray | None = None
         #: RANO measurements drawn on (and dragged in) the slice views.
         self.measurements = MeasurementLayer()
+        #: A raw study's sequences before/after co-registration and its brain mask (None: not a raw study).
+        self.alignment: StudyAlignment | None = None
 
     def set_case(self, case: Case | None) -> None:
         """Show ``case`` (its ``_seg`` labels, or an empty label map): cursor to the centre, auto window."""
@@ -39,6 +43,7 @@ class ViewerState:
         self.case = case
         self.uncertainty = None
         self.measurements.set(None)
+        self.alignment = None
         if case is None:
             self.labels = None
         else:
@@ -68,6 +73,19 @@ class ViewerState:
             raise ValueError("the uncertainty map must lie on the open case's grid")
         self.uncertainty = uncertainty
         self.display.changed.emit("confidence")
+
+    def set_alignment(self, alignment: StudyAlignment | None) -> None:
+        """Show another raw-study alignment (its arrays must lie on the open case's grid)."""
+        if alignment is not None:
+            if self.case is None:
+                raise RuntimeError("no case is open")
+            arrays = [*alignment.header_only.values(), *alignment.registered.values()]
+            if alignment.brain_mask is not None:
+                arrays.append(alignment.brain_mask)
+            if any(a.shape != self.case.shape for a in arrays):
+                raise ValueError("the alignment's images must lie on the open case's grid")
+        self.alignment = alignment
+        self.alignment_changed.emit(alignment)
 
     # ---------------------------------------------------------------- reading
     def image(self, sequence: str | None = None) -> np.ndarray:
