@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,6 +82,20 @@ def fingerprint(case_dirs: list[Path]) -> dict:
     }
 
 
+def _save_atomically(path: Path, array: np.ndarray) -> None:
+    """``np.save`` through a temporary file: a reader (another rank, another run) never sees half a file."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    with open(partial, "wb") as handle:
+        np.save(handle, array)
+    os.replace(partial, path)
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
 def build_cache(
     case_dirs: list[Path],
     cache_dir: Path,
@@ -100,9 +115,9 @@ def build_cache(
         ):
             case = load_case(case_dir)
             image, targets = prepare_case(case, channels, spacing)
-            np.save(image_path, image)
-            np.save(target_path, targets)
-            meta_path.write_text(json.dumps(settings))
+            _save_atomically(image_path, image)
+            _save_atomically(target_path, targets)
+            _write_text_atomically(meta_path, json.dumps(settings))
             logger.info("cached %s: %s", case_id, image.shape)
         cached.append(CachedCase(case_id, image_path, target_path))
     return cached

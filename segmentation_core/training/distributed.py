@@ -53,6 +53,12 @@ def device_for_rank(device: torch.device, rank: int) -> torch.device:
     return device
 
 
+def barrier() -> None:
+    """Wait for every rank (nothing to wait for in a single process)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
 def wrap(network: torch.nn.Module, device: torch.device) -> torch.nn.Module:
     """DistributedDataParallel when running under torchrun, else the network itself."""
     if dist.is_available() and dist.is_initialized():

@@ -21,7 +21,7 @@ from segmentation_core.training import distributed
 from segmentation_core.training.batches import BatchDataset
 from segmentation_core.training.checkpoint import LAST, load_checkpoint, save_checkpoint
 from segmentation_core.training.config import PRECISIONS, TrainConfig
-from segmentation_core.training.data import DatasetError, build_cache, fingerprint
+from segmentation_core.training.data import CachedCase, DatasetError, build_cache, fingerprint
 from segmentation_core.training.folds import fold_cases
 from segmentation_core.training.losses import deep_supervision_loss, region_loss
 from segmentation_core.training.progress import ProgressReporter
@@ -180,12 +180,21 @@ class Trainer:
         self.reporter.emit("resumed", iteration=self.iteration, checkpoint=str(path))
 
     # -- training ------------------------------------------------------------------------------
+    def _build_cache(self, cache: Path) -> list[CachedCase]:
+        """Rank 0 preprocesses the cases; the other ranks wait, then read its cache."""
+        if self.rank != 0:
+            distributed.barrier()
+        cached = build_cache(self.train_cases, cache, self.bundle.channels, self.bundle.spacing)
+        if self.rank == 0:
+            distributed.barrier()
+        return cached
+
     def run(self, cancel: CancelToken | None = None, stop_after: int | None = None) -> Path:
         """Train to the end (or ``stop_after`` iterations, for tests); returns the bundle folder."""
         c = self.config
         self.out.mkdir(parents=True, exist_ok=True)
         cache = Path(c.cache) if c.cache else self.out / "cache"
-        cached = build_cache(self.train_cases, cache, self.bundle.channels, self.bundle.spacing)
+        cached = self._build_cache(cache)
         sampler = PatchSampler(cached, self.bundle.patch_size, c.foreground_fraction)
         stop = self.total_iterations if stop_after is None else min(self.total_iterations, stop_after)
         dataset = BatchDataset(sampler, c.batch_size, c.seed + 1000 * self.rank, self.iteration, stop)
