@@ -149,6 +149,11 @@ class CaseSession:
         )
         if result.registered:
             self.state.replace_images(result.registered)
+            from segmentation_core.raw.native import NOT_REGISTERED
+
+            kept = [w for w in case.warnings if not w.startswith(NOT_REGISTERED)]
+            new = [str(w) for w in result.provenance.get("warnings", []) if w not in kept]
+            case.warnings[:] = [*kept, *new]
         text = self.apply_prediction(result.prediction)
         if not result.skipped:
             self.state.set_alignment(

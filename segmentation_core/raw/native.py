@@ -23,6 +23,8 @@ from segmentation_core.raw.resampling import resample
 from segmentation_core.raw.study import RawStudy, looks_like_study, read_study
 from segmentation_core.types import SEQUENCES, CancelToken, Case, Volume
 
+#: How the warning that the sequences are not co-registered yet begins (the AI run removes it).
+NOT_REGISTERED = "NOT CO-REGISTERED YET"
 #: A sequence placed by its header that covers less than this share of the reference's field is named.
 MIN_HEADER_OVERLAP = 0.5
 
@@ -93,7 +95,7 @@ def header_case(study: RawStudy, cancel: CancelToken | None = None) -> OpenedStu
     others = ", ".join(n for n in SEQUENCES if n != study.reference)
     warnings = [
         *study.warnings,
-        f"NOT CO-REGISTERED YET: {others} are placed on the {study.reference} grid by their header geometry "
+        f"{NOT_REGISTERED}: {others} are placed on the {study.reference} grid by their header geometry "
         f"only and may not line up with it; Run AI co-registers them (Segment ▸ Run AI segmentation)",
     ]
     if outside:

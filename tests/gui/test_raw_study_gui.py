@@ -101,6 +101,8 @@ def test_open_run_ai_and_export_a_raw_study(window, qtbot, tmp_path, monkeypatch
     np.testing.assert_array_equal(alignment.brain_mask, mask)
     assert alignment.transforms["t2"]["translation_mm"] == 4.0
     assert window.review.confidence is not None  # the region probabilities came back for the review
+    assert not any(w.startswith("NOT CO-REGISTERED") for w in case.warnings)
+    assert "NOT CO-REGISTERED" not in window.case_warnings.text
     message = window.statusBar().currentMessage()
     assert message.startswith("AI segmentation (model v1): ")
     assert "; from the cache: t1 0.0° 0.0 mm, t2 0.0° 4.0 mm, flair 0.0° 0.0 mm; brain mask " in message
@@ -182,3 +184,13 @@ def test_tcga_fg_6692_opens_on_its_t1c_grid(window, qtbot) -> None:
     np.testing.assert_array_equal(case.grid.array, np.asarray(t1c.dataobj, dtype=np.float32)[::-1])
     assert sorted(window.state.alignment.header_only) == ["flair", "t1", "t2"]
     assert case.channels["t2"].shape == case.shape
+
+
+def test_raw_study_preprocessing_is_a_saved_segment_menu_choice(window) -> None:
+    assert window.actions["raw_auto"].isChecked() and not window.segment.runs_raw_pipeline()  # no raw study
+    window.actions["raw_raw"].trigger()
+    assert window.segment.settings.value("segment/raw_study") == "raw" and window.segment.runs_raw_pipeline()
+    window.actions["raw_brats"].trigger()
+    assert window.segment.settings.value("segment/raw_study") == "brats"
+    assert not window.segment.runs_raw_pipeline() and not window.actions["raw_raw"].isChecked()
+    assert window.actions["raw_brats"].text() == "&Never (BraTS-like input)"
