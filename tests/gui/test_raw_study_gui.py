@@ -127,9 +127,9 @@ def test_cancel_and_a_failed_registration_leave_the_case_and_labels_unchanged(
     window, qtbot, tmp_path, errors
 ) -> None:
     study, _ = lps_study()
-    flat = np.full(study.images["t2"].shape, 100.0, dtype=np.float32)
-    flat[:10, :10, :3] = 300.0  # a bright block in a corner: no head at all
-    study.images["t2"] = Volume(flat, study.images["t2"].affine)
+    flat = np.full(study.images["t1"].shape, 100.0, dtype=np.float32)
+    flat[:10, :10, :3] = 300.0  # a bright block in a corner: no head at all (T1 is registered first)
+    study.images["t1"] = Volume(flat, study.images["t1"].affine)
     open_and_wait(window, qtbot, [write_raw_study(tmp_path / "P011", study)])
     state = window.state
     channels = {name: volume.array.copy() for name, volume in state.case.channels.items()}
@@ -146,7 +146,7 @@ def test_cancel_and_a_failed_registration_leave_the_case_and_labels_unchanged(
 
     run_ai_and_wait(window, qtbot, bundle, None)
     assert len(errors) == 1
-    assert errors[0].startswith("co-registration (t2): ")
+    assert errors[0].startswith("co-registration (t1): ")
     assert errors[0].endswith("\n\nThe open case and its labels are unchanged.")
     assert errors[0].count("\n") == 2
     for name, array in channels.items():

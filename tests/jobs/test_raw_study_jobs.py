@@ -199,3 +199,34 @@ def test_cancel_stops_the_ai_job(tmp_path: Path) -> None:
     token.cancel()
     with pytest.raises(CancelledError):
         drain(job)
+
+
+def test_a_dicom_raw_study_opens_on_the_t1c_series_and_its_dicom_seg_references_it(tmp_path: Path) -> None:
+    import highdicom as hd
+    import pydicom
+
+    from app.jobs.export import ExportRequest
+    from segmentation_core.io import from_source_orientation
+    from tests.core.io_fixtures import write_dicom_case
+
+    series = write_dicom_case(tmp_path / "dcm", slices=5)
+    request = LoadCaseRequest(tmp_path / "dcm", raw="raw")  # a small field: forced, not detected
+    _, opened = drain(run_load_case(request, CancelToken()))
+    assert isinstance(opened, OpenedStudy)
+    case = opened.case
+    assert case.reference == "t1ce" and case.source_format == "dicom" and case.shape == (64, 64, 5)
+    assert sorted(case.source_files["t1ce"]) == sorted(series["t1ce"])
+    labels = np.zeros(case.shape, np.uint8)
+    labels[30:35, 30:34, 1:4] = 3
+    out = tmp_path / "export" / "study_seg.nii.gz"
+    out.parent.mkdir()
+    extra = {"raw_study": {"reference": "t1ce", "co_registered": False}}
+    drain(ExportRequest(case, labels, out, extra=extra, dicom_seg=True).run(CancelToken()))
+    seg = hd.seg.segread(out.with_name("study_seg.dcm"))
+    t1ce = [pydicom.dcmread(p, stop_before_pixels=True) for p in series["t1ce"]]
+    referenced = seg.ReferencedSeriesSequence[0].SeriesInstanceUID
+    assert referenced == t1ce[0].SeriesInstanceUID
+    uids = [str(d.SOPInstanceUID) for d in t1ce]
+    frames = seg.get_pixels_by_source_instance(source_sop_instance_uids=uids, combine_segments=True)
+    source_layout = np.transpose(np.asarray(frames), (2, 1, 0))
+    np.testing.assert_array_equal(from_source_orientation(source_layout, case), labels)
