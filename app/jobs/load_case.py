@@ -117,14 +117,12 @@ def raw_study_source(request: LoadCaseRequest) -> Path | dict[str, Path] | None:
     """What to read as a raw study (a folder, or role -> file), or None when the case loader reads it.
 
     BraTS-named cases, MSD files and explicit files with a label file go to the case loader; folders
-    (or one subfolder) whose file names identify the four sequences, DICOM folders, and files named as a
-    scanner names them are raw-study candidates (unless ``request.raw`` is "brats").
+    (or one subfolder) whose file names identify the sequences, DICOM folders, and files named as a
+    scanner names them are raw-study candidates.
     """
     from segmentation_core.io.naming import has_dicom, scan_folder
     from segmentation_core.raw.native import study_folder
 
-    if request.raw == "brats":
-        return None
     if not isinstance(request.source, Path):
         files = dict(request.source)
         if "seg" in files or all(parse_name(p.name) is not None for p in files.values()):
@@ -139,6 +137,16 @@ def raw_study_source(request: LoadCaseRequest) -> Path | dict[str, Path] | None:
     return folder if has_dicom(folder) else None
 
 
+def as_case_request(request: LoadCaseRequest, source: Path | dict[str, Path]) -> LoadCaseRequest:
+    """A raw-study candidate for the case loader (raw-study handling off): its files by role, or as is."""
+    from segmentation_core.raw.native import named_files
+
+    files = named_files(source) if isinstance(source, Path) else source
+    if files is None:
+        return request
+    return dataclasses.replace(request, source=tuple(sorted(files.items())))
+
+
 def run_load_case(
     request: LoadCaseRequest, cancel: CancelToken
 ) -> Generator[Progress, None, Case | OpenedStudy]:
@@ -150,7 +158,9 @@ def run_load_case(
     files.
     """
     source = raw_study_source(request)
-    if source is not None:
+    if source is not None and request.raw == "brats":
+        request = as_case_request(request, source)
+    elif source is not None:
         from segmentation_core.raw.native import open_study
 
         opened = yield from yield_progress(open_study, cancel, source, reference=request.reference)

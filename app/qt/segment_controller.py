@@ -22,6 +22,7 @@ from app.qt.job_dialog import start_job_with_dialog
 from app.qt.shell import Shell
 from app.session import CaseSession
 from app.state.viewer_state import ViewerState
+from segmentation_core.types import Case
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +164,7 @@ class SegmentController:
                 f"mapping back.   Model: {bundle_dir.name}   device: {self.device}"
             ),
             parent=self.shell.parent,
-            on_result=self._apply_study,
+            on_result=lambda result: self._apply_study(result, case),
             on_error=self._failed,
             on_cancelled=self._cancelled,
         )
@@ -178,7 +179,9 @@ class SegmentController:
     def _cancelled(self) -> None:
         self.shell.status("AI segmentation cancelled; the labels are unchanged", 5000)
 
-    def _apply_study(self, result) -> None:  # noqa: ANN001 (segmentation_core.raw.result.StudyResult)
+    def _apply_study(self, result, case: Case) -> None:  # noqa: ANN001 (raw.result.StudyResult)
+        if self.state.case is not case:  # another case was opened meanwhile: the result is not its
+            return
         text = self.session.apply_study_result(result)
         if text is not None:
             self.shell.status(text, 15000)

@@ -68,8 +68,19 @@ def study_folder(folder: Path) -> Path | None:
 
 def names_a_sequence(folder: Path) -> bool:
     """True when an image file directly in ``folder`` names a sequence (by its file name)."""
-    images = [p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES)]
-    return bool(identify_files(images)[0])
+    return bool(identify_files(_images(folder))[0])
+
+
+def named_files(folder: Path) -> dict[str, Path] | None:
+    """Sequence -> file of a folder whose file names name each of the four sequences once, else None."""
+    found, _ = identify_files(_images(folder))
+    if not all(len(found.get(name, [])) == 1 for name in SEQUENCES):
+        return None
+    return {name: found[name][0] for name in SEQUENCES}
+
+
+def _images(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES)]
 
 
 def header_case(study: RawStudy, cancel: CancelToken | None = None) -> OpenedStudy:

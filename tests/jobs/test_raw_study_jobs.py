@@ -121,12 +121,13 @@ def test_a_truncated_file_is_named_and_cancel_stops_the_opening(tmp_path: Path) 
         drain(run_load_case(LoadCaseRequest(write_raw_study(tmp_path / "P005")), token))
 
 
-def test_never_treats_a_raw_folder_as_a_case_and_a_brats_like_study_opens_as_a_case(tmp_path: Path) -> None:
+def test_never_opens_a_raw_folder_as_a_case_and_a_brats_like_study_opens_as_a_case(tmp_path: Path) -> None:
     folder = write_raw_study(tmp_path / "P006")
-    from segmentation_core.io import CaseLoadError
-
-    with pytest.raises(CaseLoadError, match="no BraTS-named image files"):
-        drain(run_load_case(LoadCaseRequest(folder, raw="brats"), CancelToken()))
+    _, case = drain(run_load_case(LoadCaseRequest(folder, raw="brats"), CancelToken()))
+    # the case loader: on the T1 grid, the others resampled onto it with its warnings
+    assert isinstance(case, Case) and case.reference == "t1" and case.shape == (120, 136, 30)
+    assert case.source_files["t2"] == (folder / NAMES["t2"],)
+    assert any(w.startswith(f"t2 ({NAMES['t2']}) was resampled onto the t1 grid") for w in case.warnings)
     # one shared 1 mm grid, skull-stripped: BraTS-like, so the case loader opens it (on the T1 grid)
     affine = np.diag([1.0, 1.0, 1.0, 1.0])
     index = np.indices((40, 40, 40)) - 20
