@@ -25,6 +25,7 @@ from tests.jobs.test_raw_study_jobs import (
     lps_study,
     write_raw_study,
 )
+from tests.screenshots import save_test_screenshot
 
 pytestmark = pytest.mark.gui
 TCGA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "clinical" / "TCGA-FG-6692"
@@ -103,6 +104,7 @@ def test_open_run_ai_and_export_a_raw_study(window, qtbot, tmp_path, monkeypatch
     assert window.review.confidence is not None  # the region probabilities came back for the review
     assert not any(w.startswith("NOT CO-REGISTERED") for w in case.warnings)
     assert "NOT CO-REGISTERED" not in window.case_warnings.text
+    save_test_screenshot(window.grab(), "raw_study_after_ai.png")
     message = window.statusBar().currentMessage()
     assert message.startswith("AI segmentation (model v1): ")
     assert "; from the cache: t1 0.0° 0.0 mm, t2 0.0° 4.0 mm, flair 0.0° 0.0 mm; brain mask " in message
