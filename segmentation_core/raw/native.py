@@ -20,7 +20,7 @@ from segmentation_core.io.steps import ProgressCallback
 from segmentation_core.raw.detect import Detection, detect
 from segmentation_core.raw.identify import identify_files
 from segmentation_core.raw.resampling import resample
-from segmentation_core.raw.study import RawStudy, looks_like_study, read_study
+from segmentation_core.raw.study import RawStudy, blank_sequences, looks_like_study, read_study
 from segmentation_core.types import SEQUENCES, CancelToken, Case, Volume
 
 #: How the warning that the sequences are not co-registered yet begins (the AI run removes it).
@@ -109,6 +109,10 @@ def header_case(study: RawStudy, cancel: CancelToken | None = None) -> OpenedStu
         f"{NOT_REGISTERED}: {others} are placed on the {study.reference} grid by their header geometry "
         f"only and may not line up with it; Run AI co-registers them (Segment ▸ Run AI segmentation)",
     ]
+    warnings.extend(
+        f"the {name} image {problem}; a segmentation of this study is not trustworthy"
+        for name, problem in blank_sequences(study).items()
+    )
     if outside:
         warnings.append(
             f"{', '.join(outside)} cover(s) less than half of the {study.reference} field of view by "

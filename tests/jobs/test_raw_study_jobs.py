@@ -191,8 +191,9 @@ def test_the_ai_job_runs_the_pipeline_and_returns_everything_on_the_case_grid(
     assert result.provenance["steps"] == ["segmentation", "mapping back"]  # 2-4 came from the cache
 
 
-def test_cancel_stops_the_ai_job(tmp_path: Path) -> None:
-    case = open_study(write_raw_study(tmp_path / "P008")).case
+def test_cancel_stops_the_ai_job_and_a_blank_sequence_is_refused_in_one_line(tmp_path: Path) -> None:
+    study, _ = lps_study()
+    case = open_study(write_raw_study(tmp_path / "P008", study)).case
     bundle = make_tiny_bundle(tmp_path / "model", spacing=(4.0, 4.0, 4.0))
     token = CancelToken()
     job = StudySegmentRequest(case, bundle, device="cpu", cache_dir=None).run(token)
@@ -200,6 +201,18 @@ def test_cancel_stops_the_ai_job(tmp_path: Path) -> None:
     token.cancel()
     with pytest.raises(CancelledError):
         drain(job)
+    study.images["t2"] = Volume(np.zeros(study.images["t2"].shape, np.float32), study.images["t2"].affine)
+    blank = open_study(write_raw_study(tmp_path / "P009", study)).case
+    assert (
+        blank.warnings[1]
+        == "the t2 image is blank (every voxel is 0); a segmentation of this study is not trustworthy"
+    )
+    with pytest.raises(RawStudyError) as error:
+        drain(StudySegmentRequest(blank, bundle, device="cpu", cache_dir=None).run(CancelToken()))
+    assert str(error.value) == (
+        f"co-registration (t2): the t2 image ({NAMES['t2']}) is blank (every voxel is 0) — check that the file "
+        "holds this sequence's image"
+    )
 
 
 def test_a_dicom_raw_study_opens_on_the_t1c_series_and_its_dicom_seg_references_it(tmp_path: Path) -> None:
