@@ -54,6 +54,43 @@ class SegmentRequest:
         )
 
 
+#: The raw-study pipeline's steps as the progress dialog lists them, with how their messages begin.
+STUDY_STEPS = (
+    ("co-registration", ("co-registration",)),
+    ("brain extraction", ("brain extraction",)),
+    ("resampling", ("resampling",)),
+    ("segmentation", ("segmentation",)),
+    ("mapping back", ("mapping",)),
+)
+
+
+def study_steps_text(message: str, state: dict[str, str]) -> str:
+    """The pipeline's steps, one line each, marked done (✓), running (▶), from the cache or to come (·).
+
+    ``message`` is the latest progress message; ``state`` (kept between calls) remembers the steps seen.
+    """
+    if "taken from the cache" in message:
+        state.update({"co-registration": "cache", "brain extraction": "cache", "resampling": "cache"})
+    elif "is BraTS-like" in message:
+        state.update({"co-registration": "skipped", "brain extraction": "skipped", "resampling": "skipped"})
+    current = next((i for i, (_, p) in enumerate(STUDY_STEPS) if message.startswith(p)), None)
+    if message.endswith(": segmented"):
+        current = len(STUDY_STEPS)
+    if current is not None:
+        for name, _ in STUDY_STEPS[:current]:
+            state.setdefault(name, "done")
+            if state[name] == "running":
+                state[name] = "done"
+        if current < len(STUDY_STEPS):
+            state[STUDY_STEPS[current][0]] = "running"
+    marks = {"done": "✓", "running": "▶", "cache": "✓ from the cache", "skipped": "– skipped (BraTS-like)"}
+    lines = []
+    for name, _ in STUDY_STEPS:
+        mark = marks.get(state.get(name, ""), "·")
+        lines.append(f"{mark[0]} {name}{mark[1:]}")
+    return "\n".join(lines)
+
+
 def ai_threads() -> int:
     """Leave one core to the GUI (and let the GUI win the CPU when it needs it: the AI runs niced), so
     the views stay responsive while the AI runs."""

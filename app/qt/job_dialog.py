@@ -61,11 +61,17 @@ def start_job_with_dialog(
     on_result: Callable[[Any], None] | None = None,
     on_error: Callable[[BaseException], None] | None = None,
     on_cancelled: Callable[[], None] | None = None,
+    detail_for: Callable[[JobSnapshot], str] | None = None,
 ) -> JobHandle:
-    """Start a job with a progress dialog (bar, ETA, Cancel) that closes when the job ends."""
+    """Start a job with a progress dialog (bar, ETA, Cancel) that closes when the job ends.
+
+    ``detail_for`` (optional) rewrites the dialog's detail text from each progress snapshot.
+    """
     job_state = JobState(title)
     dialog = JobProgressDialog(title, detail, parent)
     job_state.changed.connect(dialog.show_snapshot)
+    if detail_for is not None:
+        job_state.changed.connect(lambda snapshot: dialog.detail_label.setText(detail_for(snapshot)))
 
     def close_dialog() -> None:
         dialog.blockSignals(True)  # closing is not a cancel request

@@ -16,7 +16,13 @@ from PySide6.QtCore import QSettings
 
 from app.jobs.devices import device_problems
 from app.jobs.runner import JobHandle
-from app.jobs.segment import SegmentRequest, StudySegmentRequest, study_source, warm_up_ai_process
+from app.jobs.segment import (
+    SegmentRequest,
+    StudySegmentRequest,
+    study_source,
+    study_steps_text,
+    warm_up_ai_process,
+)
 from app.qt.gui_wording import for_the_gui
 from app.qt.job_dialog import start_job_with_dialog
 from app.qt.shell import Shell
@@ -155,14 +161,14 @@ class SegmentController:
             force=self.raw_mode,
             cache_dir=self.cache_dir(),
         )
+        heading = f"Raw study {case.case_id} onto {case.reference}.   Model: {bundle_dir.name}   device: {self.device}"
+        steps: dict[str, str] = {}
         self.handle = start_job_with_dialog(
             StudySegmentRequest.run,
             request,
             title="AI segmentation of a raw study",
-            detail=(
-                f"Co-registration onto {case.reference}, brain extraction, resampling, segmentation, "
-                f"mapping back.   Model: {bundle_dir.name}   device: {self.device}"
-            ),
+            detail=f"{heading}\n{study_steps_text('', {})}",
+            detail_for=lambda snapshot: f"{heading}\n{study_steps_text(snapshot.message, steps)}",
             parent=self.shell.parent,
             on_result=lambda result: self._apply_study(result, case),
             on_error=self._failed,

@@ -244,3 +244,25 @@ def test_a_dicom_raw_study_opens_on_the_t1c_series_and_its_dicom_seg_references_
     frames = seg.get_pixels_by_source_instance(source_sop_instance_uids=uids, combine_segments=True)
     source_layout = np.transpose(np.asarray(frames), (2, 1, 0))
     np.testing.assert_array_equal(from_source_orientation(source_layout, case), labels)
+
+
+def test_the_progress_dialog_lists_the_steps_done_running_and_from_the_cache() -> None:
+    from app.jobs.segment import study_steps_text
+
+    state: dict[str, str] = {}
+    assert study_steps_text("starting the AI process", state) == (
+        "· co-registration\n· brain extraction\n· resampling\n· segmentation\n· mapping back"
+    )
+    study_steps_text("co-registration: t1 onto t1ce", state)
+    assert study_steps_text("brain extraction (deepbet) on t1ce", state) == (
+        "✓ co-registration\n▶ brain extraction\n· resampling\n· segmentation\n· mapping back"
+    )
+    assert study_steps_text("P: segmented", state) == (
+        "✓ co-registration\n✓ brain extraction\n✓ resampling\n✓ segmentation\n✓ mapping back"
+    )
+    cached: dict[str, str] = {}
+    study_steps_text("P: co-registration and brain extraction taken from the cache", cached)
+    assert study_steps_text("segmentation: patch batch 1 of 3", cached) == (
+        "✓ co-registration from the cache\n✓ brain extraction from the cache\n✓ resampling from the cache\n"
+        "▶ segmentation\n· mapping back"
+    )
