@@ -141,11 +141,14 @@ def test_cancel_and_a_failed_registration_leave_the_case_and_labels_unchanged(
     window.segment.bundle_dir = lambda: bundle
     window.segment.cache_dir = lambda: None
     handle = window.segment.run()
-    qtbot.waitUntil(lambda: "starting the AI process" in handle.dialog.status_label.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "starting the AI process" in handle.dialog.status_label.text(), timeout=90_000)
     assert handle.dialog.detail_label.text() == (
         f"Raw study P011 onto t1ce.   Model: {bundle.name}   device: auto\n· co-registration\n"
         "· brain extraction\n· resampling\n· segmentation\n· mapping back"
     )
+    label = handle.dialog.detail_label
+    assert label.height() >= label.heightForWidth(label.width())  # every step's line is shown
+    save_test_screenshot(handle.dialog.grab(), "raw_study_progress.png")
     handle.dialog.request_cancel()  # what the dialog's Cancel button does
     qtbot.waitUntil(lambda: not handle.running, timeout=2_000)
     assert window.statusBar().currentMessage() == "AI segmentation cancelled; the labels are unchanged"
