@@ -28,11 +28,14 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from multiprocessing.shared_memory import SharedMemory
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from segmentation_core.types import CancelToken, Case, Prediction, Progress, Volume
+
+if TYPE_CHECKING:
+    from segmentation_core.raw.result import StudyResult
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ STOP_GRACE_S = 2.0
 SHM_DIR = Path("/dev/shm")
 #: Room left free in SHM_DIR beyond the images (bytes).
 SHM_MARGIN = 64 * 2**20
-_PRELOAD = ["segmentation_core.inference", "segmentation_core.models.bundle"]
+_PRELOAD = ["segmentation_core.inference", "segmentation_core.models.bundle", "segmentation_core.raw.segment"]
 
 
 class InferenceProcessError(RuntimeError):
@@ -86,6 +89,24 @@ class ChildRequest:
     tta: bool
     threads: int
     #: The child's CPU priority as an absolute POSIX niceness (it may inherit a lower one already).
+    nice: int
+
+
+@dataclass(frozen=True)
+class StudyChildRequest:
+    """The raw-study pipeline in the child: the study's files (role -> file, or a DICOM folder), its
+    case id, which sequence is the reference, ``force`` ("auto", "raw", "brats"), the steps' cache folder
+    (None: no cache) and the predictor settings."""
+
+    source: Path | dict[str, Path]
+    case_id: str
+    reference: str
+    force: str
+    cache_dir: Path | None
+    bundle_dir: Path
+    device: str
+    tta: bool
+    threads: int
     nice: int
 
 
@@ -164,9 +185,6 @@ def predict_in_child_process(
     cancel (the child is stopped), and InferenceProcessError when the child dies without an answer.
     """
     blocks: list[SharedMemory] = []
-    process = None
-    finished = False
-    receive, send = multiprocessing.Pipe(duplex=False)
     try:
         share = shared_memory_has_room(sum(volume.array.nbytes for volume in case.channels.values()))
         if not share:
@@ -183,23 +201,70 @@ def predict_in_child_process(
         request = ChildRequest(
             skeleton, channels, Path(bundle_dir), device, tta, threads, _process_niceness() + nice
         )
+        return (yield from _run_in_child(request, cancel))
+    finally:
+        for block in blocks:
+            block.close()
+            block.unlink()
+
+
+def segment_study_in_child_process(
+    source: Path | dict[str, Path],
+    bundle_dir: Path,
+    *,
+    case_id: str = "",
+    reference: str = "t1ce",
+    force: str = "auto",
+    cache_dir: Path | None = None,
+    device: str = "auto",
+    tta: bool = False,
+    threads: int = 1,
+    nice: int = 0,
+    cancel: CancelToken | None = None,
+) -> Generator[Progress, None, StudyResult]:
+    """The raw-study pipeline (read, co-register, skull-strip, resample, segment, map back) in a child.
+
+    Yields the pipeline's named steps as Progress; returns a ``StudyResult`` on the reference's native
+    grid. Raises what the pipeline raised (RawStudyError naming step and sequence, CaseLoadError naming
+    a file), CancelledError within ``POLL_S`` of a cancel, InferenceProcessError when the child dies.
+    """
+    request = StudyChildRequest(
+        source,
+        case_id,
+        reference,
+        force,
+        cache_dir,
+        Path(bundle_dir),
+        device,
+        tta,
+        threads,
+        _process_niceness() + nice,
+    )
+    return (yield from _run_in_child(request, cancel))
+
+
+def _run_in_child(
+    request: ChildRequest | StudyChildRequest, cancel: CancelToken | None
+) -> Generator[Progress, None, Any]:
+    """Start the child on ``request``, relay its Progress, return its result; the child always ends."""
+    process = None
+    finished = False
+    receive, send = multiprocessing.Pipe(duplex=False)
+    try:
         process = _context().Process(
             target=child_main, args=(request, send), name="brats-inference", daemon=True
         )
         process.start()
         send.close()  # the child holds the only write end now
         yield Progress(0, 0, "starting the AI process")
-        prediction = yield from _relay(receive, process, cancel)
+        result = yield from _relay(receive, process, cancel)
         finished = True
-        return prediction
+        return result
     finally:
         if process is not None:
             _stop(process, grace_s=STOP_GRACE_S if finished else 0.0)
         send.close()
         receive.close()
-        for block in blocks:
-            block.close()
-            block.unlink()
 
 
 def _relay(
@@ -247,14 +312,20 @@ def _stop(process: multiprocessing.process.BaseProcess, grace_s: float) -> None:
     process.close()
 
 
-def child_main(request: ChildRequest, send: multiprocessing.connection.Connection) -> None:
-    """Entry point of the child: predict and send ("progress", Progress)…, then ("result", Prediction).
+def child_main(
+    request: ChildRequest | StudyChildRequest, send: multiprocessing.connection.Connection
+) -> None:
+    """Entry point of the child: predict and send ("progress", Progress)…, then ("result", Prediction)
+    (a StudyResult for a StudyChildRequest).
 
     The shared memory stays mapped until the process exits; the parent unlinks it.
     """
     blocks: list[SharedMemory] = []  # referenced until the end: closing them would unmap the images
     _lower_priority_to(request.nice)
     try:
+        if isinstance(request, StudyChildRequest):
+            _segment_study(request, send)
+            return
         channels = {}
         for name, (where, affine, source) in request.channels.items():
             if isinstance(where, SharedArray):
@@ -293,6 +364,41 @@ def _predict(case: Case, request: ChildRequest, send: multiprocessing.connection
     predictor = Predictor(bundle, device=request.device, tta=request.tta, threads=request.threads)
     report(Progress(0, 0, f"running on {predictor.device.type.upper()}"))
     send.send(("result", run_prediction(predictor, case, on_progress=report)))
+
+
+def _segment_study(request: StudyChildRequest, send: multiprocessing.connection.Connection) -> None:
+    """Load the bundle, run the raw-study pipeline, send each step's Progress and then the StudyResult."""
+    import time
+
+    from segmentation_core.inference import Predictor
+    from segmentation_core.models.bundle import ModelBundle
+    from segmentation_core.raw.cache import StudyCache
+    from segmentation_core.raw.pipeline import RawOptions
+    from segmentation_core.raw.result import study_result
+    from segmentation_core.raw.segment import run_study
+    from segmentation_core.raw.study import check_not_blank, read_study
+
+    def report(progress: Progress) -> None:
+        send.send(("progress", progress))
+
+    start = time.perf_counter()
+    study = read_study(request.source, reference=request.reference)
+    study.case_id = request.case_id or study.case_id
+    check_not_blank(study)
+    bundle = ModelBundle.load(request.bundle_dir)
+    report(Progress(0, 0, f"loading {bundle.name} v{bundle.version}"))
+    predictor = Predictor(bundle, device=request.device, tta=request.tta, threads=request.threads)
+    report(Progress(0, 0, f"running on {predictor.device.type.upper()}"))
+    result = run_study(
+        study,
+        predictor,
+        RawOptions(force=request.force),  # type: ignore[arg-type]
+        reference=request.reference,
+        progress=report,
+        cache=StudyCache(request.cache_dir) if request.cache_dir is not None else None,
+        want_probabilities=True,
+    )
+    send.send(("result", study_result(result, time.perf_counter() - start, request.tta)))
 
 
 def _picklable(exc: BaseException) -> BaseException:

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, QTimer, QUrl, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
@@ -20,10 +21,15 @@ from app.jobs.runner import JobHandle
 from app.qt.gui_wording import for_the_gui
 from app.qt.job_dialog import start_job_with_dialog
 from app.qt.label_scheme_dialog import choose_label_scheme
+from app.qt.segment_controller import raw_mode
 from app.qt.shell import Shell
+from app.state.alignment import StudyAlignment
 from app.state.viewer_state import ViewerState
 from segmentation_core.io import CaseLoadError
 from segmentation_core.types import Case
+
+if TYPE_CHECKING:
+    from segmentation_core.raw.native import OpenedStudy
 
 log = logging.getLogger(__name__)
 RECENT_KEY = "recent_cases"
@@ -134,7 +140,9 @@ class CaseOpener(QObject):
         if self.state.case is not None and not self.before_open():
             return None
         try:
-            request = dataclasses.replace(LoadCaseRequest.from_paths(paths), scheme=scheme, labels=labels)
+            request = dataclasses.replace(
+                LoadCaseRequest.from_paths(paths), scheme=scheme, labels=labels, raw=raw_mode(self.settings)
+            )
         except CaseLoadError as exc:
             show_load_error(self.shell.parent, exc)
             return None
@@ -151,8 +159,11 @@ class CaseOpener(QObject):
         )
         return self.job
 
-    def _loaded(self, case: Case, paths: list[Path]) -> None:
+    def _loaded(self, loaded: Case | OpenedStudy, paths: list[Path]) -> None:
+        case = loaded if isinstance(loaded, Case) else loaded.case
         self.state.set_case(case)
+        if not isinstance(loaded, Case):  # a raw study: the others placed by their headers until the AI runs
+            self.state.set_alignment(StudyAlignment(case.reference, header_only=dict(loaded.header_only)))
         self.last_paths = list(paths)
         self._remember(paths)
         labels = "with labels" if case.labels is not None else "no labels"

@@ -38,6 +38,8 @@ class CaseWarningBar(QToolBar):
         layout.addWidget(QPushButton("Hide", box, clicked=self.hide))
         self.addWidget(box)
         state.case_changed.connect(self.show_case)
+        # a raw study's warnings change when the AI co-registers its sequences
+        state.alignment_changed.connect(lambda _alignment: self.show_case(state.case))
         self.show_case(state.case)
 
     @property

@@ -40,6 +40,15 @@ class JobProgressDialog(QDialog):
             self.bar.setValue(snapshot.done)
         self.status_label.setText(snapshot.text)
 
+    def set_detail(self, text: str) -> None:
+        """Show another detail text; the dialog grows when it needs more lines (never cuts them)."""
+        if text == self.detail_label.text():
+            return
+        self.detail_label.setText(text)
+        label = self.detail_label
+        if label.height() < label.heightForWidth(label.width()):
+            self.adjustSize()
+
     def request_cancel(self) -> None:
         if self.cancel_button.isEnabled():
             self.cancel_button.setEnabled(False)
@@ -61,11 +70,17 @@ def start_job_with_dialog(
     on_result: Callable[[Any], None] | None = None,
     on_error: Callable[[BaseException], None] | None = None,
     on_cancelled: Callable[[], None] | None = None,
+    detail_for: Callable[[JobSnapshot], str] | None = None,
 ) -> JobHandle:
-    """Start a job with a progress dialog (bar, ETA, Cancel) that closes when the job ends."""
+    """Start a job with a progress dialog (bar, ETA, Cancel) that closes when the job ends.
+
+    ``detail_for`` (optional) rewrites the dialog's detail text from each progress snapshot.
+    """
     job_state = JobState(title)
     dialog = JobProgressDialog(title, detail, parent)
     job_state.changed.connect(dialog.show_snapshot)
+    if detail_for is not None:
+        job_state.changed.connect(lambda snapshot: dialog.set_detail(detail_for(snapshot)))
 
     def close_dialog() -> None:
         dialog.blockSignals(True)  # closing is not a cancel request
@@ -85,4 +100,5 @@ def start_job_with_dialog(
     dialog.cancel_requested.connect(handle.cancel)
     handle.dialog = dialog
     dialog.show()
+    dialog.adjustSize()  # a multi-line detail text wraps: size the dialog for it
     return handle

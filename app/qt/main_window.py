@@ -27,7 +27,7 @@ from app.qt.edit_tools import ToolPanel
 from app.qt.export_controller import ExportController
 from app.qt.report_controller import ReportController
 from app.qt.review_panel import ReviewPanel
-from app.qt.segment_controller import DEVICES, SegmentController
+from app.qt.segment_controller import DEVICES, RAW_MODES, SegmentController
 from app.qt.shell import Shell
 from app.qt.slice_view import SliceView
 from app.qt.view3d import View3D
@@ -184,6 +184,8 @@ class MainWindow(QMainWindow):
             handlers[f"label_{name}"] = lambda _on=True, v=value: setattr(edit.settings, "label", v)
         for device in DEVICES:
             handlers[f"device_{device}"] = lambda _on=True, d=device: self.segment.set_device(d)
+        for mode in RAW_MODES:
+            handlers[f"raw_{mode}"] = lambda _on=True, m=mode: self.segment.set_raw_mode(m)
         for name in SEQUENCES:
             handlers[f"sequence_{name}"] = lambda _on=True, n=name: display.set_sequence(n)
         return handlers
@@ -239,6 +241,7 @@ class MainWindow(QMainWindow):
         check(f"label_{LABEL_NAMES[settings.label]}", True)
         check(f"device_{self.segment.device}", True)
         check("tta", self.segment.tta)
+        check(f"raw_{self.segment.raw_mode}", True)
 
     def open_retrain_dialog(self) -> QWidget:
         """Show the (modeless) retrain dialog; one per window."""

@@ -210,7 +210,7 @@ class View3D(QWidget):
         if what == "overlay":
             self.scene.apply_overlay(self.state.display.overlay)
             self.schedule_render()
-        elif what in ("sequence", "window_level") and self.volume_box.isChecked():
+        elif what in ("sequence", "window_level", "images") and self.volume_box.isChecked():
             self._volume_timer.start()
 
     def _start_surfaces(self) -> None:

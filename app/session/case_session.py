@@ -8,15 +8,21 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from psygnal import Signal
 
 from app.jobs.export import ExportRequest
 from app.session.text import plural
+from app.state.alignment import StudyAlignment
 from app.state.autosave import Autosaver, recovery_for, scan_recoveries, set_aside
 from app.state.edit_stats import EditTracker
 from app.state.viewer_state import ViewerState
 from segmentation_core.types import Case, Prediction
+
+if TYPE_CHECKING:
+    from segmentation_core.raw.result import StudyResult
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +57,9 @@ class CaseSession:
         self._accepted_recovery: Path | None = None
         #: More export-sidecar entries, asked for at each export (e.g. the review coverage).
         self.sidecar_extras: list[Callable[[], dict[str, object]]] = []
+        #: The raw-study steps of the last AI result applied to this case (transforms, brain mask...).
+        self.raw_provenance: dict[str, Any] | None = None
+        self.sidecar_extras.append(self._raw_study_sidecar)
         state.case_changed.connect(self._on_case)
 
     # ------------------------------------------------------------------ case changes
@@ -64,6 +73,7 @@ class CaseSession:
         self.tracker = EditTracker(labels) if labels is not None else None
         self.ai_top = None
         self.model_version = None
+        self.raw_provenance = None
         self.tracker_changed.emit(self.tracker)
         if case is not None and labels is not None:
             sources = case_sources(case)
@@ -116,6 +126,62 @@ class CaseSession:
         self.prediction_applied.emit(prediction)
         fallback = f", fallback: {prediction.fallback}" if prediction.fallback else ""
         return f"{name}: {prediction.seconds:.1f} s on {prediction.device.upper()}{fallback}"
+
+    def apply_study_result(self, result: StudyResult) -> str | None:
+        """Apply a raw-study AI result (on the GUI thread): the other sequences replaced by their
+        registered versions, the labels as one undo step, the alignment (registered images, brain mask,
+        transforms) shown. Returns the status text; None (nothing changed) when the case changed meanwhile.
+        """
+        case, labels = self.state.case, self.state.labels
+        if (
+            case is None
+            or labels is None
+            or tuple(result.shape) != case.shape
+            or result.reference != case.reference
+            or not np.allclose(result.affine, case.affine, atol=1e-4)
+        ):
+            return None
+        previous = self.state.alignment
+        header_only = (
+            dict(previous.header_only)
+            if previous is not None
+            else {name: case.channels[name].array for name in case.channels if name != case.reference}
+        )
+        if result.registered:
+            self.state.replace_images(result.registered)
+            from segmentation_core.raw.native import NOT_REGISTERED
+
+            kept = [w for w in case.warnings if not w.startswith(NOT_REGISTERED)]
+            new = [str(w) for w in result.provenance.get("warnings", []) if w not in kept]
+            case.warnings[:] = [*kept, *new]
+        text = self.apply_prediction(result.prediction)
+        if not result.skipped:
+            self.state.set_alignment(
+                StudyAlignment(
+                    case.reference,
+                    header_only=header_only,
+                    registered=dict(result.registered),
+                    brain_mask=result.brain_mask,
+                    transforms=dict(result.transforms),
+                )
+            )
+        self.raw_provenance = {**result.provenance, "co_registered": bool(result.registered)}
+        return f"{text}; {result.summary()}" if text is not None else None
+
+    def _raw_study_sidecar(self) -> dict[str, object]:
+        """The sidecar's ``raw_study`` entry: the AI's raw-study steps, or that the study is not registered."""
+        if self.raw_provenance is not None:
+            return {"raw_study": self.raw_provenance}
+        alignment = self.state.alignment
+        if alignment is None:
+            return {}
+        return {
+            "raw_study": {
+                "reference": alignment.reference,
+                "co_registered": False,
+                "note": "the other sequences were placed on the reference grid by their header geometry only",
+            }
+        }
 
     # ------------------------------------------------------------------ unsaved changes
     def confirm_discard(self, action: str) -> bool:

@@ -87,6 +87,19 @@ class ViewerState:
         self.alignment = alignment
         self.alignment_changed.emit(alignment)
 
+    def replace_images(self, arrays: dict[str, np.ndarray]) -> None:
+        """Show other images of some sequences on the same grid (e.g. a raw study's registered ones).
+
+        The case keeps its grid, labels, cursor and windows; the views redraw (``display.changed("images")``).
+        """
+        if self.case is None:
+            raise RuntimeError("no case is open")
+        if any(name not in self.case.channels or a.shape != self.case.shape for name, a in arrays.items()):
+            raise ValueError("the images must be sequences of the open case, on its grid")
+        for name, array in arrays.items():
+            self.case.channels[name] = self.case.channels[name].with_array(array)
+        self.display.changed.emit("images")
+
     # ---------------------------------------------------------------- reading
     def image(self, sequence: str | None = None) -> np.ndarray:
         """The voxel array of a sequence (the active one by default)."""

@@ -17,3 +17,7 @@ class CaseLoadError(ValueError):
         self.remedy = remedy
         where = f"{self.path}: " if self.path is not None else ""
         super().__init__(f"{where}{problem}" + (f" — {remedy}" if remedy else ""))
+
+    def __reduce__(self) -> tuple[type, tuple[Path | None, str, str]]:
+        """Pickled by its parts (it crosses from the AI process to the viewer)."""
+        return type(self), (self.path, self.problem, self.remedy)

@@ -16,3 +16,7 @@ class RawStudyError(ValueError):
         self.remedy = remedy
         where = f"{step} ({sequence})" if sequence else step
         super().__init__(f"{where}: {problem}" + (f" — {remedy}" if remedy else ""))
+
+    def __reduce__(self) -> tuple[type, tuple[str, str | None, str, str]]:
+        """Pickled by its parts (it crosses from the AI process to the viewer)."""
+        return type(self), (self.step, self.sequence, self.problem, self.remedy)

@@ -148,6 +148,29 @@ def _volume(raw: RawImage) -> Volume:
     return Volume(np.asarray(array, dtype=np.float32), raw.affine, raw.path)
 
 
+def blank_sequences(study: RawStudy) -> dict[str, str]:
+    """Sequence -> why it holds no image (blank or constant): nothing to co-register or segment."""
+    problems: dict[str, str] = {}
+    for name in SEQUENCES:
+        array = study.images[name].array
+        lo, hi = float(array.min()), float(array.max())
+        if lo == hi:
+            problems[name] = (
+                "is blank (every voxel is 0)" if hi == 0 else f"is constant (every voxel is {hi:g})"
+            )
+    return problems
+
+
+def check_not_blank(study: RawStudy) -> None:
+    """Raise RawStudyError (step "co-registration") for the first blank or constant sequence."""
+    for name, problem in blank_sequences(study).items():
+        file = study.files.get(name, ())
+        where = f"the {name} image ({file[0].name})" if len(file) == 1 else f"the {name} image"
+        raise RawStudyError(
+            "co-registration", name, f"{where} {problem}", "check that the file holds this sequence's image"
+        )
+
+
 def looks_like_study(folder: Path) -> bool:
     """True when ``folder`` holds image files naming all four sequences (one each), or DICOM series."""
     if not folder.is_dir():

@@ -69,5 +69,5 @@ def test_window_keys_select_sequences_labels_and_tools(qtbot, tmp_path, monkeypa
     qtbot.keyClick(view, Qt.Key.Key_N)
     assert window.edit.active == "navigate"
     checked = {name for name, action in window.actions.items() if action.isChecked()}
-    assert checked == {"navigate", "label_ET", "sequence_t1ce", "device_auto"}  # one per group
+    assert checked == {"navigate", "label_ET", "sequence_t1ce", "device_auto", "raw_auto"}  # one per group
     window.close()
