@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QImage, QKeyEvent, QPainter, QPaintEvent, QWheelEvent
+from PySide6.QtGui import QAction, QColor, QImage, QKeyEvent, QPainter, QPaintEvent, QShowEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -39,7 +39,12 @@ from segmentation_core.types import SEQUENCES
 NO_RAW_STUDY = "This case was not co-registered by the app: its sequences came on one grid."
 NO_CASE = "No case is open."
 PLANE_TITLES = {"axial": "Axial", "coronal": "Coronal", "sagittal": "Sagittal"}
-MODE_TITLES = {"checkerboard": "Checkerboard", "outline": "Outline of the moving image", "blend": "Blend"}
+MODE_TITLES = {"checkerboard": "Checkerboard", "outline": "Moving outline", "blend": "Blend"}
+LEGEND = (
+    "Checkerboard: squares alternate between the reference and the moving image; edges should run on "
+    "across them. Moving outline: the moving image's edges in cyan over the reference. "
+    "Red: the brain mask's outline. ⚠: an implausible registration."
+)
 LETTER_COLOUR = QColor(255, 200, 40)
 PROBLEM_COLOUR = "#d32f2f"
 #: Slice steps of the keys (the view's own; Page Up/Down as in the slice views).
@@ -72,6 +77,11 @@ class AlignmentCanvas(QWidget):
         self._image = QImage(self._rgba.data, cols, rows, cols * 4, QImage.Format.Format_RGBA8888)
         self._size_mm, self._letters, self._caption = size_mm, letters, caption
         self.update()
+
+    @property
+    def rgba(self) -> np.ndarray | None:
+        """The composite shown (None before the first)."""
+        return self._rgba
 
     def image_rect(self) -> QRectF:
         """Where the image is drawn: as large as fits, its width:height that of its millimetres."""
@@ -172,6 +182,10 @@ class AlignmentView(QDialog):
         controls.addRow(self.mask_box)
         controls.addRow(QLabel("<b>Transform</b>"))
         controls.addRow(self.figures_label)
+        legend = QLabel(LEGEND)
+        legend.setWordWrap(True)
+        legend.setStyleSheet("color: #555")
+        controls.addRow(legend)
         side = QWidget()
         side.setLayout(controls)
         side.setMaximumWidth(360)
@@ -249,7 +263,8 @@ class AlignmentView(QDialog):
         self.sequence_combo.blockSignals(True)
         self.sequence_combo.clear()
         for name in names:
-            self.sequence_combo.addItem(SEQUENCE_TITLES.get(name, name), name)
+            flagged = any(f.problem for f in transform_figures(alignment.transforms.get(name, {})))
+            self.sequence_combo.addItem(SEQUENCE_TITLES.get(name, name) + (" ⚠" if flagged else ""), name)
         if previous in names:
             self.sequence_combo.setCurrentIndex(names.index(previous))
         elif "flair" in names:
@@ -330,7 +345,7 @@ class AlignmentView(QDialog):
         self.slice_slider.blockSignals(False)
         self.slice_label.setText(f"{index + 1}/{self.layout_.slice_count}")
         self.figures_label.setText(self.figures_html())
-        rgba = self.current_rgba()
+        rgba = self.current_rgba() if self.isVisible() else None  # closed: no work while the viewer scrolls
         if rgba is None:
             return
         cols, rows = self.layout_.size
@@ -362,6 +377,10 @@ class AlignmentView(QDialog):
                 line = f'<span style="color:{PROBLEM_COLOUR}"><b>{line} ⚠ {figure.problem}</b></span>'
             lines.append(line)
         return "<br>".join(lines)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self.refresh()
 
     # ------------------------------------------------------------------ view -> state
     def go_to_slice(self, index: int) -> None:

@@ -47,7 +47,7 @@ def synthetic_study() -> tuple[Case, StudyAlignment]:
 
 def tcga_study() -> tuple[Case, StudyAlignment]:
     """TCGA-FG-6692 on its T1c grid (canonical orientation): header-only placement of the raw T1/T2/FLAIR,
-    the reference registrations as "registered", and the HD-BET brain mask."""
+    the reference registrations as "registered", and the HD-BET brain mask (no transform figures)."""
     import nibabel as nib
 
     from segmentation_core.io.orientation import to_canonical
@@ -69,5 +69,4 @@ def tcga_study() -> tuple[Case, StudyAlignment]:
     mask = resample(load(ref / "t1c_brain_mask_hdbet.nii.gz"), grid, order=0) > 0.5
     channels = {"t1ce": Volume(array, affine), **{name: Volume(registered[name], affine) for name in others}}
     case = Case({name: channels[name] for name in SEQUENCES}, reference="t1ce", case_id="TCGA-FG-6692")
-    transforms = {name: {"rotation_degrees": 0.0, "translation_mm": 0.0} for name in others}
-    return case, StudyAlignment("t1ce", header_only, registered, mask, transforms)
+    return case, StudyAlignment("t1ce", header_only, registered, mask)  # another tool's: no transforms

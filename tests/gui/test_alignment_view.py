@@ -57,7 +57,7 @@ def test_sequence_mode_and_stage_change_the_picture(view: AlignmentView) -> None
     assert [view.sequence_combo.itemText(i) for i in range(view.sequence_combo.count())] == [
         "T1",
         "T2",
-        "FLAIR",
+        "FLAIR ⚠",
     ]
     assert view.sequence == "flair" and view.registered and view.mode == "checkerboard"
     choose(view.mode_combo, "blend")
@@ -181,3 +181,14 @@ def test_action_enabled_only_with_an_alignment(qtbot, state: ViewerState) -> Non
     view = launcher.open()
     assert view.isVisible() and launcher.open() is view  # one dialog, brought to the front
     assert not view.isModal()
+
+
+def test_canvas_shows_the_composite_only_while_open(qtbot, view: AlignmentView, state: ViewerState) -> None:
+    assert view.canvas.rgba is None  # closed: the viewer's scrolling costs nothing here
+    view.show()
+    qtbot.waitExposed(view)
+    shown = view.canvas.rgba.copy()
+    assert np.array_equal(shown, view.current_rgba())
+    state.cursor.set_position((8, 12, 5))
+    assert not np.array_equal(shown, view.canvas.rgba)
+    assert np.array_equal(view.canvas.rgba, view.current_rgba())
