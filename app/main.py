@@ -84,14 +84,24 @@ MIN_LABEL_PIXELS_3D = 200
 
 
 def wait_until(done, timeout_s: float = CASE_LOAD_TIMEOUT_S) -> bool:  # noqa: ANN001 (a callable)
-    """Process events until ``done()`` is true or the time is up; returns ``done()``."""
+    """Process events until ``done()`` is true or the time is up; returns ``done()``.
+
+    Deferred deletions run too, as in the application's event loop: ``processEvents`` alone never runs
+    them, so a widget Qt dropped with ``deleteLater`` stayed on screen (a spare Display/Tools tab bar that
+    Qt's dock layout discards without hiding it was drawn over the Volumes title in the screenshot).
+    """
+    from PySide6.QtCore import QEvent
     from PySide6.QtWidgets import QApplication
+
+    def pump() -> None:
+        QApplication.processEvents()
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
     deadline = time.monotonic() + timeout_s
     while not done() and time.monotonic() < deadline:
-        QApplication.processEvents()
+        pump()
         time.sleep(0.01)
-    QApplication.processEvents()
+    pump()
     return bool(done())
 
 

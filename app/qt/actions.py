@@ -79,6 +79,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("show_labels", "View", "Show &labels", ("Shift+L",), True, separator=True),
     A("outline", "View", "Label &outlines", ("O",), True),
     A("confidence", "View", "AI &confidence overlay (uncertain voxels as a heat map)", ("C",), True),
+    A(
+        "check_alignment",
+        "View",
+        "Check &alignment… (raw study co-registration)",
+        ("Ctrl+Shift+A",),
+        separator=True,
+    ),
     A("reset_camera", "View", "Reset 3D &camera", separator=True),
     A("screenshot_3d", "View", "Save 3D &screenshot…"),
     A("about", "Help", "&About BraTS Viewer"),

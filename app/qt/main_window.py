@@ -18,6 +18,7 @@ from app.jobs.review import MeasureRequest
 from app.jobs.runner import start_job
 from app.qt.about import show_about
 from app.qt.actions import build_actions
+from app.qt.alignment_view import AlignmentLauncher
 from app.qt.case_opener import CaseOpener, local_paths
 from app.qt.case_warnings import install_case_warnings
 from app.qt.cursor_readout import CursorReadout
@@ -87,11 +88,13 @@ class MainWindow(QMainWindow):
         )
         self.review_panel = ReviewPanel(self.review, self)
         self.cursor_readout = CursorReadout(self.state, self)
+        self.alignment = AlignmentLauncher(self.state, self)
         self._retrain_dialog: QWidget | None = None
         self._build_grid()
         self._build_docks()
         self.actions, self.menus = build_actions(self, self.menuBar(), self._handlers())
         self.menus["File"].insertMenu(self.actions["export"], self.case_opener.recent_menu)
+        self.alignment.bind(self.actions["check_alignment"])
         self.menus["View"].addAction(self.display_dock.toggleViewAction())
         self.menus["View"].addAction(self.review_dock.toggleViewAction())
         for view in self.slice_views.values():  # Enter closes a polygon only in the slice views
@@ -174,6 +177,7 @@ class MainWindow(QMainWindow):
             "show_labels": lambda on: display.update_overlay(show=on),
             "outline": lambda on: display.update_overlay(outline=on),
             "confidence": lambda on: display.update_confidence(show=on),
+            "check_alignment": self.alignment.open,
             "reset_camera": self.view3d.reset_camera,
             "screenshot_3d": self.view3d.screenshot_button.click,
             "about": lambda: show_about(self),
