@@ -19,11 +19,10 @@ import numpy as np
 import torch
 
 from segmentation_core.inference.device import fallback_attempts
-from segmentation_core.inference.postprocess import postprocess, regions_to_labels
-from segmentation_core.inference.predictor import Predictor, run_with_fallbacks
+from segmentation_core.inference.predictor import Predictor, prediction_from_logits, run_with_fallbacks
 from segmentation_core.inference.sliding_window import sliding_window
 from segmentation_core.preprocessing import Box, Preprocessed, preprocess
-from segmentation_core.types import CancelToken, Case, Prediction, Progress, RegionProbabilities
+from segmentation_core.types import CancelToken, Case, Prediction, Progress
 
 log = logging.getLogger(__name__)
 
@@ -105,22 +104,16 @@ class CascadePredictor:
         logits = np.zeros((inside.shape[0], *prepared.image.shape[1:]), np.float32)
         logits[:regions] = OUTSIDE_LOGIT
         logits[(slice(None), *window)] = inside
-        scores = torch.from_numpy(logits)
-        scores[:regions].sigmoid_()
-        maps = prepared.to_crop(scores).numpy()
-        probabilities, spread = maps[:regions], (maps[regions:] if fine.tta else None)
-        labels = prepared.uncrop(
-            postprocess(regions_to_labels(probabilities), case.spacing, fine.postprocessing)
-        )
-        seconds = time.perf_counter() - start
-        log.info("cascade predicted %s on %s in %.1f s", case.case_id, attempt.device, seconds)
-        return Prediction(
-            labels=labels,
-            probabilities=prepared.uncrop(probabilities.astype(np.float16)) if want_probabilities else None,
-            device=attempt.device.type,
+        prediction = prediction_from_logits(
+            torch.from_numpy(logits),
+            prepared,
+            fine,
+            case,
+            want_probabilities=want_probabilities,
+            device=attempt.device,
             fallback=attempt.fallback or coarse.fallback,
-            seconds=seconds,
+            started=start,
             model_version=f"{coarse.model_version}+{fine.bundle.version}",
-            regions=RegionProbabilities.quantise(probabilities, prepared.box, case.shape, spread),
-            tta=fine.tta,
         )
+        log.info("cascade predicted %s on %s in %.1f s", case.case_id, attempt.device, prediction.seconds)
+        return prediction

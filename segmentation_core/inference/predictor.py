@@ -31,7 +31,7 @@ from segmentation_core.inference.tta import mirror_set, mirrored, mirrored_with_
 from segmentation_core.io.sanity import check_prediction_input
 from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.models.unet import UNet3D
-from segmentation_core.preprocessing import preprocess
+from segmentation_core.preprocessing import Preprocessed, preprocess
 from segmentation_core.types import CancelToken, Case, Prediction, Progress, RegionProbabilities
 
 log = logging.getLogger(__name__)
@@ -128,29 +128,54 @@ class Predictor:
                 f"{case.case_id}: the model {self.bundle.name} {self.bundle.version} produced NaN or infinite "
                 "outputs; no result was made — check or replace the model"
             )
-        # labels are worked out inside the brain box only: everything outside it is background
-        maps = torch.from_numpy(logits)
-        del logits
-        regions = maps.shape[0] // 2 if self.tta else maps.shape[0]
-        maps[:regions].sigmoid_()
-        cropped = prepared.to_crop(maps).numpy()
-        probabilities = cropped[:regions]
-        spread = cropped[regions:] if self.tta else None
-        labels = postprocess(regions_to_labels(probabilities), case.spacing, self.postprocessing)
-        labels = prepared.uncrop(labels)
-        kept = RegionProbabilities.quantise(probabilities, prepared.box, case.shape, spread)
-        seconds = time.perf_counter() - start
-        log.info("predicted %s on %s in %.1f s", case.case_id, attempt.device, seconds)
-        return Prediction(
-            labels=labels,
-            probabilities=prepared.uncrop(probabilities.astype(np.float16)) if want_probabilities else None,
-            device=attempt.device.type,
+        prediction = prediction_from_logits(
+            torch.from_numpy(logits),
+            prepared,
+            self,
+            case,
+            want_probabilities=want_probabilities,
+            device=attempt.device,
             fallback=attempt.fallback,
-            seconds=seconds,
+            started=start,
             model_version=str(self.bundle.version),
-            regions=kept,
-            tta=self.tta,
         )
+        log.info("predicted %s on %s in %.1f s", case.case_id, attempt.device, prediction.seconds)
+        return prediction
+
+
+def prediction_from_logits(
+    logits: torch.Tensor,
+    prepared: Preprocessed,
+    predictor: Predictor,
+    case: Case,
+    *,
+    want_probabilities: bool,
+    device: torch.device,
+    fallback: str | None,
+    started: float,
+    model_version: str,
+) -> Prediction:
+    """A Prediction from the network's logits on ``prepared``'s grid (TTA's spread channels follow the regions).
+
+    Sigmoid in place, then labels worked out inside the brain box only (everything outside is background),
+    post-processed with ``predictor``'s settings and put back on the case grid.
+    """
+    regions = logits.shape[0] // 2 if predictor.tta else logits.shape[0]
+    logits[:regions].sigmoid_()
+    cropped = prepared.to_crop(logits).numpy()
+    probabilities = cropped[:regions]
+    spread = cropped[regions:] if predictor.tta else None
+    labels = postprocess(regions_to_labels(probabilities), case.spacing, predictor.postprocessing)
+    return Prediction(
+        labels=prepared.uncrop(labels),
+        probabilities=prepared.uncrop(probabilities.astype(np.float16)) if want_probabilities else None,
+        device=device.type,
+        fallback=fallback,
+        seconds=time.perf_counter() - started,
+        model_version=model_version,
+        regions=RegionProbabilities.quantise(probabilities, prepared.box, case.shape, spread),
+        tta=predictor.tta,
+    )
 
 
 def run_with_fallbacks(
