@@ -3,6 +3,8 @@
 deepbet works on T1-weighted images; it runs here on the T1c (or T1) resampled to 1 mm in canonical
 orientation, which is the resolution it was trained at. Its mask (largest component, voids filled) is
 filled slice by slice as well, so a tumour's necrotic core that reaches the brain's surface stays inside.
+Where the reference sequence is already skull-stripped (zero outside the brain), the mask keeps to its
+brain: every channel then shares the one background the model was trained with (``within_signal``).
 """
 
 from __future__ import annotations
@@ -58,6 +60,23 @@ def extract_brain(volume: Volume, sequence: str) -> np.ndarray:
         mask[:, :, k] = ndimage.binary_fill_holes(mask[:, :, k])
     check_mask(mask, volume, sequence)
     return mask
+
+
+def within_signal(mask: np.ndarray, grid_affine: np.ndarray, reference: Volume) -> np.ndarray:
+    """``mask`` (on the grid ``grid_affine``) limited to where ``reference`` holds signal (non-zero), holes filled.
+
+    A raw scan is non-zero all over the head, so this changes nothing there. An already skull-stripped
+    reference is zero outside its brain: deepbet's mask reaches a millimetre or two past that edge, and
+    thick-slice sequences interpolated onto the model grid would show a dim rim there that no training
+    case has (on a BraTS case moved onto 5 mm slices this rim costs the AI 0.026 of WT Dice).
+    """
+    from segmentation_core.raw.resampling import resample
+
+    support = Volume((np.asarray(reference.array) != 0).astype(np.float32), reference.affine)
+    signal = resample(support, (mask.shape, grid_affine)) >= 0.5
+    if not (mask & ~signal).any():
+        return mask
+    return ndimage.binary_fill_holes(mask & signal)
 
 
 def mask_volume_cm3(mask: np.ndarray, affine: np.ndarray) -> float:

@@ -24,7 +24,7 @@ from segmentation_core.types import SEQUENCES
 
 log = logging.getLogger(__name__)
 #: Bump when a step's algorithm or parameters change: old entries then no longer match.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 #: Entries kept (least recently used ones beyond this are removed).
 MAX_ENTRIES = 8
 

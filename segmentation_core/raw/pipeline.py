@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from segmentation_core.raw.brain_mask import extract_brain
+from segmentation_core.raw.brain_mask import check_mask, extract_brain, within_signal
 from segmentation_core.raw.cache import CachedSteps, StudyCache, study_key
 from segmentation_core.raw.detect import Detection, detect
 from segmentation_core.raw.errors import RawStudyError
@@ -168,7 +168,8 @@ def _run_steps(
         resample(study.images[options.brain_sequence], head, transforms[options.brain_sequence].matrix),
         head[1],
     )
-    head_mask = extract_brain(brain_source, options.brain_sequence)
+    head_mask = within_signal(extract_brain(brain_source, options.brain_sequence), head[1], reference)
+    check_mask(head_mask, brain_source, study.reference)
     steps.report(1.0, "brain extraction done")
     timings["brain extraction"] = time.perf_counter() - start
     start = time.perf_counter()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from segmentation_core.raw import pipeline
+from segmentation_core.raw.brain_mask import within_signal
 from segmentation_core.raw.cache import StudyCache
 from segmentation_core.raw.detect import detect
 from segmentation_core.raw.errors import RawStudyError
@@ -16,7 +17,7 @@ from segmentation_core.raw.pipeline import RawOptions, prepare_study
 from segmentation_core.raw.study import RawStudy, read_study
 from segmentation_core.raw.transforms import RigidTransform, rigid_matrix
 from segmentation_core.types import SEQUENCES, CancelledError, CancelToken, Progress, Volume
-from tests.core.raw_fixtures import phantom_study, world_points_mask, write_study
+from tests.core.raw_fixtures import oblique_affine, phantom_study, world_points_mask, write_study
 
 
 @pytest.mark.parametrize(
@@ -150,6 +151,44 @@ def test_the_model_grid_is_1mm_canonical_around_the_brain_and_z_scored(
         assert not case.channels[name].array[~prepared.brain_mask].any()
     assert prepared.brain_mask_native is not None
     assert prepared.brain_mask_native.shape == phantom_study().reference_volume.shape
+
+
+def radius_mm(shape: tuple[int, int, int], affine: np.ndarray) -> np.ndarray:
+    """Each voxel centre's distance (mm) from the world origin."""
+    index = np.indices(shape, dtype=np.float64).reshape(3, -1)
+    return np.linalg.norm(affine[:3, :3] @ index + affine[:3, 3:4], axis=0).reshape(shape)
+
+
+def test_the_brain_mask_keeps_to_a_reference_that_is_already_skull_stripped() -> None:
+    shape, affine = (40, 40, 12), oblique_affine((2.0, 2.0, 5.0), (9, -6, 4), (40, 40, 12))
+    grid = (64, 64, 64)
+    grid_affine = np.diag([1.0, 1.0, 1.0, 1.0])
+    grid_affine[:3, 3] = -31.5
+    mask = radius_mm(grid, grid_affine) <= 26
+    head = Volume(np.full(shape, 50.0, dtype=np.float32), affine)  # a raw scan: signal everywhere
+    assert within_signal(mask, grid_affine, head) is mask
+    # stripped to a 20 mm ball, with a 4 mm ball of exact zeros inside (a hole, not background)
+    r = radius_mm(shape, affine)
+    stripped = Volume(np.where((r <= 20) & (r > 4), 50.0, 0.0).astype(np.float32), affine)
+    kept = within_signal(mask, grid_affine, stripped)
+    radius = radius_mm(grid, grid_affine)
+    assert kept[radius <= 16].all()  # the hole is filled
+    assert not kept[radius >= 24].any()
+    assert 4 / 3 * np.pi * 17**3 < np.count_nonzero(kept) < 4 / 3 * np.pi * 23**3
+
+
+def test_every_channel_shares_the_stripped_reference_s_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_steps(monkeypatch)  # deepbet's stand-in returns the whole brain ellipsoid
+    study = phantom_study()
+    t1ce = study.images["t1ce"]
+    inner = world_points_mask(t1ce.shape, np.diag([1.15, 1.15, 1.15, 1.0]) @ t1ce.affine)
+    study.images["t1ce"] = Volume(np.where(inner, t1ce.array, 0.0).astype(np.float32), t1ce.affine)
+    prepared = prepare_study(study)
+    assert prepared.brain_mask_native is not None
+    assert not prepared.brain_mask_native[~inner].any()
+    assert 0.9 < np.count_nonzero(prepared.brain_mask_native) / np.count_nonzero(inner) <= 1.0
+    for name in SEQUENCES:
+        assert not prepared.model_case.channels[name].array[~prepared.brain_mask].any()
 
 
 def test_a_second_run_takes_steps_2_to_4_from_the_cache(
