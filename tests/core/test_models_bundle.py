@@ -84,4 +84,4 @@ def test_the_bundled_default_model_loads_with_its_flags() -> None:
     folder = default_model_dir()
     architecture = json.loads((folder / "model.json").read_text())["architecture"]
     assert any(isinstance(v, bool) for v in architecture.values())
-    assert ModelBundle.load(folder).version == "1"
+    assert ModelBundle.load(folder).version == "2"
