@@ -376,7 +376,7 @@ def _segment_study(request: StudyChildRequest, send: multiprocessing.connection.
     from segmentation_core.raw.pipeline import RawOptions
     from segmentation_core.raw.result import study_result
     from segmentation_core.raw.segment import run_study
-    from segmentation_core.raw.study import check_not_blank, read_study
+    from segmentation_core.raw.study import read_study
 
     def report(progress: Progress) -> None:
         send.send(("progress", progress))
@@ -384,7 +384,6 @@ def _segment_study(request: StudyChildRequest, send: multiprocessing.connection.
     start = time.perf_counter()
     study = read_study(request.source, reference=request.reference)
     study.case_id = request.case_id or study.case_id
-    check_not_blank(study)
     bundle = ModelBundle.load(request.bundle_dir)
     report(Progress(0, 0, f"loading {bundle.name} v{bundle.version}"))
     predictor = Predictor(bundle, device=request.device, tta=request.tta, threads=request.threads)

@@ -22,7 +22,7 @@ from segmentation_core.raw.errors import RawStudyError
 from segmentation_core.raw.progress import ProgressCallback, StepProgress
 from segmentation_core.raw.registration import register
 from segmentation_core.raw.resampling import Grid, canonical_grid, crop_grid, resample
-from segmentation_core.raw.study import RawStudy
+from segmentation_core.raw.study import RawStudy, check_not_blank
 from segmentation_core.raw.transforms import RigidTransform
 from segmentation_core.types import SEQUENCES, CancelToken, Case, Volume
 
@@ -147,6 +147,7 @@ def prepare_study(
 def _run_steps(
     study: RawStudy, options: RawOptions, steps: StepProgress, timings: dict[str, float]
 ) -> CachedSteps:
+    check_not_blank(study)
     reference = study.reference_volume
     transforms: dict[str, RigidTransform] = {study.reference: RigidTransform.identity()}
     moving = [name for name in SEQUENCES if name != study.reference]

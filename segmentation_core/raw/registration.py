@@ -105,9 +105,6 @@ def register(
         relaxationFactor=0.5,
         gradientMagnitudeTolerance=1e-8,
     )
-    method.SetOptimizerScalesFromPhysicalShift()
-    initial = _initial_transform(method, fixed, moved)
-    method.SetInitialTransform(initial, inPlace=False)
     method.SetShrinkFactorsPerLevel(list(SHRINK_FACTORS))
     method.SetSmoothingSigmasPerLevel(list(SMOOTHING_MM))
     method.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
@@ -124,7 +121,9 @@ def register(
             on_fraction((level + within) / levels, f"{STEP} {sequence}: level {level + 1} of {levels}")
 
     method.AddCommand(sitk.sitkIterationEvent, on_iteration)
-    try:
+    try:  # the initial metric evaluations fail on an image without structure, like the optimiser
+        method.SetOptimizerScalesFromPhysicalShift()
+        method.SetInitialTransform(_initial_transform(method, fixed, moved), inPlace=False)
         result = method.Execute(fixed, moved)
     except RuntimeError as exc:
         last = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__

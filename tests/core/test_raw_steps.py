@@ -271,3 +271,25 @@ def test_a_dicom_study_is_read_series_by_series_on_native_grids(tmp_path: Path) 
     # series k holds MR_small + 10 k: the slices are in position order whatever the file names
     t1 = study.images["t1"].array
     np.testing.assert_array_equal(t1[:, :, 3] - t1[:, :, 0], np.full((64, 64), 30.0))
+
+
+def test_a_blank_sequence_is_named_in_one_line_before_co_registration() -> None:
+    study = phantom_study()
+    study.images["t2"] = Volume(np.zeros_like(study.images["t2"].array), study.images["t2"].affine)
+    with pytest.raises(RawStudyError) as error:
+        prepare_study(study)
+    assert str(error.value) == (
+        "co-registration (t2): the t2 image is blank (every voxel is 0) — check that the file holds this "
+        "sequence's image"
+    )
+
+
+def test_simpleitk_failing_on_a_structureless_image_is_one_line_naming_the_sequence() -> None:
+    from segmentation_core.raw.registration import register
+
+    study = phantom_study()
+    flat = np.full(study.images["flair"].array.shape, 7.0, dtype=np.float32)
+    with pytest.raises(RawStudyError) as error:
+        register(study.images["t1ce"], Volume(flat, study.images["flair"].affine), "flair")
+    message = str(error.value)
+    assert message.startswith("co-registration (flair): SimpleITK failed (") and "\n" not in message
