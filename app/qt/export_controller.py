@@ -36,6 +36,7 @@ class ExportController:
             case.source_format == "dicom",
             self.shell.parent,
             case,
+            library_refusal=self.session.library_refusal(),
         )
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return None

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -38,6 +39,7 @@ class ExportDialog(QDialog):
         dicom_available: bool,
         parent: QWidget | None = None,
         case: Case | None = None,
+        library_refusal: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.case = case
@@ -61,6 +63,16 @@ class ExportDialog(QDialog):
         self.dicom_check.setEnabled(dicom_available)
         self.dicom_check.setChecked(dicom_available)
         self.library_check = QCheckBox("Add to my training set (for Retrain ▸ Fine-tune)", self)
+        #: why the case cannot join the training set, shown under the (disabled) checkbox
+        self.library_note = QLabel(self)
+        self.library_note.setWordWrap(True)
+        self.library_note.setVisible(bool(library_refusal))
+        if library_refusal:
+            sentence = library_refusal[0].upper() + library_refusal[1:] + "."
+            self.library_check.setEnabled(False)
+            self.library_check.setToolTip(sentence)
+            self.library_note.setText(sentence)
+            self.library_note.setEnabled(False)  # drawn in the palette's muted text colour
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -71,6 +83,7 @@ class ExportDialog(QDialog):
         form.addRow("Label values", self.scheme_combo)
         form.addRow(self.dicom_check)
         form.addRow(self.library_check)
+        form.addRow(self.library_note)
         form.addRow(buttons)
 
     def _browse(self) -> None:
@@ -127,4 +140,4 @@ class ExportDialog(QDialog):
 
     @property
     def add_to_library(self) -> bool:
-        return self.library_check.isChecked()
+        return self.library_check.isEnabled() and self.library_check.isChecked()

@@ -223,6 +223,19 @@ class CaseSession:
         return folders if len(folders) == 1 else sources
 
     # ------------------------------------------------------------------ export
+    def library_refusal(self) -> str | None:
+        """Why the open case cannot join the training set (None: it can).
+
+        A raw study's images and labels lie on its thick native slices, skull on; training cases are
+        co-registered, skull-stripped ~1 mm volumes, so adding it would teach the model the wrong thing.
+        """
+        if self.state.alignment is None:
+            return None
+        return (
+            "a raw scanner study cannot join the training set: training cases must be co-registered, "
+            "skull-stripped ~1 mm volumes (BraTS-like), and this study's labels lie on its native slices"
+        )
+
     def export_request(
         self,
         path: Path,
@@ -237,6 +250,9 @@ class CaseSession:
         case, labels = self.state.case, self.state.labels
         if case is None or labels is None:
             raise ValueError("no case is open")
+        refusal = self.library_refusal() if add_to_library else None
+        if refusal:
+            raise ValueError(refusal)
         extra: dict[str, object] = (
             {"edits": self.tracker.stats.to_dict()} if self.tracker is not None and self.model_version else {}
         )

@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 import app.qt.case_opener as case_opener
+from app.qt.export_dialog import ExportDialog
 from segmentation_core.io import read_label_file
 from segmentation_core.raw.resampling import resample
 from segmentation_core.raw.study import read_study
@@ -26,6 +27,11 @@ from tests.jobs.test_raw_study_jobs import (
     write_raw_study,
 )
 from tests.screenshots import save_test_screenshot
+
+LIBRARY_REFUSAL = (
+    "A raw scanner study cannot join the training set: training cases must be co-registered, skull-stripped "
+    "~1 mm volumes (BraTS-like), and this study's labels lie on its native slices."
+)
 
 pytestmark = pytest.mark.gui
 TCGA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "clinical" / "TCGA-FG-6692"
@@ -123,6 +129,19 @@ def test_open_run_ai_and_export_a_raw_study(window, qtbot, tmp_path, monkeypatch
     assert raw["transforms"]["t2"]["translation_mm"] == 4.0
     assert raw["transforms"]["t2"]["matrix_ras"] == np.round(T2_SHIFT, 8).tolist()
     assert raw["steps"] == ["segmentation", "mapping back"] and raw["brain_mask_cm3"] > 0
+
+    seen = []
+
+    def inspect_and_cancel(dialog: ExportDialog) -> int:
+        seen.append((dialog.library_check.isEnabled(), dialog.library_note.text(), dialog.add_to_library))
+        save_test_screenshot(dialog.grab(), "raw_study_export_dialog.png")
+        return ExportDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(ExportDialog, "exec", inspect_and_cancel)
+    assert window.exporter.export() is None
+    assert seen == [(False, LIBRARY_REFUSAL, False)]
+    with pytest.raises(ValueError, match="^a raw scanner study cannot join the training set"):
+        window.session.export_request(out, "brats", add_to_library=True)
 
 
 def test_cancel_and_a_failed_registration_leave_the_case_and_labels_unchanged(

@@ -45,6 +45,7 @@ def test_always_runs_the_raw_steps_on_a_brats_named_case_and_applies_them_on_its
     stale = dataclasses.replace(result, reference="t1ce")
     assert session.apply_study_result(stale) is None  # not this case's grid: nothing changes
     assert case.channels["t2"].array is header_t2 and state.alignment is None
+    assert session.library_refusal() is None  # a BraTS-like case may join the training set
 
     text = session.apply_study_result(result)
     assert text is not None and text.startswith("AI segmentation (model v1): ")
@@ -53,6 +54,7 @@ def test_always_runs_the_raw_steps_on_a_brats_named_case_and_applies_them_on_its
     expected = resample(read_study(folder).images["t2"], (case.shape, case.affine), T2_SHIFT)
     np.testing.assert_array_equal(case.channels["t2"].array, expected)
     alignment = state.alignment
+    assert session.library_refusal().startswith("a raw scanner study cannot join the training set")
     assert alignment.reference == "t1" and alignment.header_only["t2"] is header_t2
     assert alignment.transforms["t2"]["translation_mm"] == 4.0 and alignment.brain_mask.shape == case.shape
     sidecar = session.export_request(tmp_path / "out" / "x_seg.nii.gz", "brats")[0].extra["raw_study"]
