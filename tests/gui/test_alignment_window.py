@@ -11,6 +11,7 @@ import pytest
 
 from app.render.alignment import EDGE_COLOUR, MASK_COLOUR
 from tests.gui.alignment_study import TCGA_STUDY, synthetic_study, tcga_study
+from tests.gui.windows import open_main_window
 from tests.screenshots import save_test_screenshot
 
 pytestmark = pytest.mark.gui
@@ -18,14 +19,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch):
-    from app.qt.main_window import MainWindow
-
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    win = open_main_window(qtbot, tmp_path, monkeypatch)
     yield win
     win.close()
 

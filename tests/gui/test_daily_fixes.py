@@ -12,6 +12,7 @@ from app.qt.gui_wording import for_the_gui
 from app.qt.training_plot import TrainingPlot
 from segmentation_core.training.progress import event_from_record
 from tests.core.io_fixtures import make_case
+from tests.gui.windows import isolate_user_dirs
 
 
 def _pixels(widget) -> np.ndarray:
@@ -65,8 +66,7 @@ def test_cli_remedies_are_worded_for_the_gui() -> None:
 def window(qtbot, tmp_path, monkeypatch):
     import app.qt.segment_controller as segment_controller
 
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    isolate_user_dirs(tmp_path, monkeypatch)
     warmed: list[bool] = []
     monkeypatch.setattr(segment_controller, "warm_up_ai_process", lambda: warmed.append(True))
     monkeypatch.setattr(

@@ -12,18 +12,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QTabBar
 
 from app.main import wait_until
+from tests.gui.windows import open_main_window
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch):
-    from app.qt.main_window import MainWindow
-
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
-    win = MainWindow()
-    qtbot.addWidget(win)
+    win = open_main_window(qtbot, tmp_path, monkeypatch, show=False)
     yield win
     win.close()
 

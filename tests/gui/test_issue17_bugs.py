@@ -13,20 +13,14 @@ from PySide6.QtWidgets import QApplication
 
 from segmentation_core.labels import ED, ET
 from tests.core.io_fixtures import make_case, write_brats_case
+from tests.gui.windows import open_main_window
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch):
-    from app.qt.main_window import MainWindow
-
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    win = open_main_window(qtbot, tmp_path, monkeypatch)
     win.ask = lambda title, text: True
     win.state.set_case(make_case((24, 24, 24), with_labels=False))
     yield win

@@ -15,6 +15,7 @@ from app.qt.job_dialog import JobProgressDialog
 from app.qt.label_scheme_dialog import IMAGES_ONLY, scheme_choices
 from app.state.job import JobSnapshot
 from tests.core.io_fixtures import write_brats_case
+from tests.gui.windows import open_main_window
 from tests.screenshots import save_test_screenshot
 
 pytestmark = pytest.mark.gui
@@ -22,15 +23,8 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch):
-    from app.qt.main_window import MainWindow
-
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
-    win = MainWindow()
+    win = open_main_window(qtbot, tmp_path, monkeypatch)
     win.case_opener.settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
     yield win
     win.close()
 

@@ -18,6 +18,7 @@ from segmentation_core.raw.resampling import resample
 from segmentation_core.raw.study import read_study
 from segmentation_core.types import Volume
 from tests.core.model_fixtures import make_tiny_bundle
+from tests.gui.windows import isolate_user_dirs
 from tests.jobs.test_raw_study_jobs import (
     NAMES,
     NOT_REGISTERED,
@@ -41,8 +42,7 @@ TCGA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "clinica
 def window(qtbot, tmp_path: Path, monkeypatch):
     from app.qt.main_window import MainWindow
 
-    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
+    isolate_user_dirs(tmp_path, monkeypatch, ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"))
     win = MainWindow()
     win.ask = lambda title, text: True
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QDropEvent, QImage
 import app.qt.case_opener as case_opener
 from segmentation_core.labels import ET
 from tests.core.io_fixtures import write_brats_case
+from tests.gui.windows import open_main_window
 
 pytestmark = pytest.mark.gui
 
@@ -27,16 +28,8 @@ def settings(tmp_path: Path) -> QSettings:
 
 @pytest.fixture
 def window(qtbot, settings: QSettings, tmp_path: Path, monkeypatch):
-    from app.qt.main_window import MainWindow
-
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))  # no recoveries of earlier sessions
-
-    win = MainWindow()
+    win = open_main_window(qtbot, tmp_path, monkeypatch)
     win.case_opener.settings = settings
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
     yield win
     win.close()
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 import resources
 from app.render.scene3d import BRAIN_OPACITY
+from tests.gui.windows import open_main_window
 from tests.screenshots import save_test_screenshot
 
 pytestmark = pytest.mark.gui
@@ -21,14 +22,7 @@ B = Qt.MouseButton
 
 @pytest.fixture
 def window(qtbot, tmp_path: Path, monkeypatch):
-    from app.qt.main_window import MainWindow
-
-    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / name.lower()))
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
+    win = open_main_window(qtbot, tmp_path, monkeypatch)
     handle = win.case_opener.open_paths([resources.sample_case_dir()])
     qtbot.waitUntil(lambda: not handle.running, timeout=120_000)
     assert win.state.case is not None
