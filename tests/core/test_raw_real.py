@@ -154,14 +154,12 @@ def test_known_misalignments_are_recovered(misaligned: Misaligned, name: str) ->
     assert np.linalg.norm((error @ points - points)[:3], axis=0).max() <= 1.5
 
 
-#: Measured on Brats18_CBICA_AME_1 (AI on the original: WT 0.872, TC 0.805, ET 0.776): after the pipeline
-#: WT 0.847, TC 0.772, ET 0.774. Where WT's 0.025 goes: the registration 0.003 (0.850 with the true
-#: transforms), the 5 mm slices 0.015 (0.866 with the same motions on 1 mm grids), interpolating twice
-#: 0.006. Before the brain mask kept to the stripped T1c's brain (``within_signal``) it was 0.819.
-#: Not a test here (minutes more): Brats18_2013_20_1 misses it, WT 0.815 / TC 0.741 / ET 0.710 against
-#: 0.873 / 0.825 / 0.787 (0.821 / 0.751 / 0.707 before ``within_signal``); its WT loss: registration 0.023
-#: (0.838 with the true transforms), brain mask 0.016 (0.855 with BraTS's own), 5 mm slices 0.001,
-#: interpolating twice 0.020.
+#: Measured with the bundled model v2 (this fixture run on each case):
+#: Brats18_CBICA_AME_1 WT 0.864 / TC 0.847 / ET 0.778 after the pipeline against 0.886 / 0.870 / 0.779 on
+#: the original; Brats18_2013_20_1 (not a test here: minutes more) 0.850 / 0.771 / 0.756 against
+#: 0.855 / 0.786 / 0.781, within 0.05 too. With v1 AME lost WT 0.025 (the registration 0.003, the 5 mm
+#: slices 0.015, interpolating twice 0.006) and 2013_20 missed it (WT 0.815 against 0.873: registration
+#: 0.023, brain mask 0.016, interpolating twice 0.020).
 @pytest.mark.parametrize("region", ["WT", "TC", "ET"])
 def test_the_ai_keeps_its_dice_on_the_misaligned_thick_slice_case(
     misaligned: Misaligned, region: str
