@@ -153,7 +153,9 @@ class View3D(QWidget):
     def _create_interactor(self) -> None:
         from app.qt.lazy_interactor import LazyInteractor
 
-        interactor = LazyInteractor(self)
+        # every scene change schedules its own render: pyvistaqt's 5 Hz re-render timer would only burn a
+        # core on software OpenGL (and slow the AI process) while nothing changes
+        interactor = LazyInteractor(self, auto_update=False)
         interactor.set_background("black")
         interactor.ren_win.SetMultiSamples(0)  # MSAA doubles frame time on software OpenGL
         interactor.enable_anti_aliasing("fxaa")

@@ -105,3 +105,17 @@ def test_the_right_panels_have_no_gap_in_the_middle(window, qtbot) -> None:
         0 < volumes_dock.geometry().top() - content_bottom < 80
     )  # Volumes sits right below (tab bar between)
     save_test_screenshot(window.grab(), "right-panels.png")
+
+
+def test_the_3d_view_renders_only_when_its_scene_changes(window, qtbot) -> None:
+    view3d = window.view3d
+    qtbot.waitUntil(lambda: view3d.surfaces_ready and bool(view3d.scene.surfaces), timeout=60_000)
+    renders: list[int] = []
+    view3d.interactor.ren_win.AddObserver("EndEvent", lambda *_: renders.append(1))
+    qtbot.wait(300)  # a frame scheduled by the case may still be due
+    renders.clear()
+    qtbot.wait(1500)
+    assert renders == []  # idle: no re-render timer burns the CPU (pyvistaqt's 5 Hz default)
+    x, y, z = window.state.cursor.position
+    window.state.cursor.set_position((x + 5, y, z))  # the cursor's planes move in 3D
+    qtbot.waitUntil(lambda: len(renders) >= 1, timeout=5_000)
