@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 import time
@@ -176,14 +177,21 @@ def run_self_test(window, screenshot: str | None, case: list[Path]) -> int:  # n
 
 
 def isolate_settings() -> Path:
-    """Point QSettings at a fresh temporary folder (the self-test must not touch the user's recent cases)."""
+    """Point QSettings and the data folder at a fresh temporary folder.
+
+    The self-test must not touch the user's recent cases, and must neither stop at nor discard the
+    user's autosave recovery files ("Recover unsaved labels?" would wait for an answer that never comes).
+    """
     import tempfile
 
     from PySide6.QtCore import QSettings
 
+    from segmentation_core.registry.paths import DATA_DIR_ENV
+
     folder = Path(tempfile.mkdtemp(prefix="brats-viewer-self-test-"))
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    os.environ[DATA_DIR_ENV] = str(folder / "data")
     return folder
 
 

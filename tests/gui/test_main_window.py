@@ -81,10 +81,34 @@ def test_first_paint_comes_before_the_slow_imports_and_then_the_3d_view_starts()
     assert result.stdout.strip().splitlines()[-1] == "[[]] True True"
 
 
+def _sample_recovery_file(data: Path) -> Path:
+    """A recovery file of unsaved labels for the bundled sample, as a crashed session leaves it."""
+    import numpy as np
+
+    import resources
+    from app.session.case_session import case_sources
+    from app.state.autosave import Autosaver, recovery_dir
+    from app.state.label_layer import LabelLayer
+    from segmentation_core.io import load_case
+
+    case = load_case(resources.sample_case_dir())
+    saver = Autosaver(
+        LabelLayer(np.zeros(case.shape, np.uint8)),
+        case.case_id,
+        case_sources(case),
+        folder=recovery_dir(data),
+    )
+    saver.save_now().result()
+    saver.close()
+    return saver.path
+
+
 def test_self_test_opens_the_sample_checks_3d_surfaces_and_leaves_settings_alone(tmp_path) -> None:
     shot = tmp_path / "window.png"
     config = tmp_path / "config"
-    env = {**os.environ, "XDG_CONFIG_HOME": str(config)}
+    recovery = _sample_recovery_file(tmp_path / "data")  # would ask "Recover unsaved labels?" in the window
+    before = recovery.read_bytes()
+    env = {**os.environ, "XDG_CONFIG_HOME": str(config), "BRATS_VIEWER_DATA_DIR": str(tmp_path / "data")}
     result = subprocess.run(
         [sys.executable, "-m", "app", "--self-test", "--screenshot", str(shot)],
         cwd=REPO,
@@ -106,6 +130,7 @@ def test_self_test_opens_the_sample_checks_3d_surfaces_and_leaves_settings_alone
     save_test_screenshot(image, "self-test-sample.png")
     written = [p for p in config.rglob("*") if p.is_file()]
     assert written == [], f"the self-test wrote settings (e.g. recent cases): {written}"
+    assert recovery.read_bytes() == before  # neither asked about nor discarded
 
 
 def test_start_up_failure_is_reported_not_silent(monkeypatch, qtbot, capsys) -> None:
