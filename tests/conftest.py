@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -31,13 +32,25 @@ def real_case_dir(real_data_dir: Path) -> Path:
     return path
 
 
+_RUN_FOLDERS: list[str] = []
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Never touch the user's registry, recovery files or Qt settings: each test run gets its own.
-    os.environ["BRATS_VIEWER_DATA_DIR"] = tempfile.mkdtemp(prefix="brats-viewer-data-")
-    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="brats-viewer-config-")
+    for variable, prefix in (
+        ("BRATS_VIEWER_DATA_DIR", "brats-viewer-data-"),
+        ("XDG_CONFIG_HOME", "brats-viewer-config-"),
+    ):
+        _RUN_FOLDERS.append(tempfile.mkdtemp(prefix=prefix))
+        os.environ[variable] = _RUN_FOLDERS[-1]
     # Widgets that need no GL run anywhere; without an X display they use Qt's offscreen platform.
     if not os.environ.get("DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in _RUN_FOLDERS:  # a thousand runs left a thousand of these in /tmp
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -53,9 +66,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test gets its own user data folder (registry, recovery files), so nothing leaks between tests,
-    and a modal message box fails the test instead of hanging it."""
+    """Each test gets its own user data folder (registry, recovery files) and Qt settings, so nothing
+    leaks between tests (an export folder remembered by one test was offered in the next), and a modal
+    message box fails the test instead of hanging it."""
     monkeypatch.setenv("BRATS_VIEWER_DATA_DIR", str(tmp_path_factory.mktemp("user-data")))
+    core = sys.modules.get("PySide6.QtCore")
+    if core is not None:  # Qt reads XDG_CONFIG_HOME once per process: point QSettings() itself
+        folder = str(tmp_path_factory.mktemp("qt-settings"))
+        for fmt in (core.QSettings.Format.NativeFormat, core.QSettings.Format.IniFormat):
+            core.QSettings.setPath(fmt, core.QSettings.Scope.UserScope, folder)
     widgets = sys.modules.get("PySide6.QtWidgets")
     if widgets is None:
         return
