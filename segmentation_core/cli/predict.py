@@ -235,6 +235,7 @@ def predict_case(
         "seconds": round(prediction.seconds, 3),
         "tta": args.tta,
         "overlap": args.overlap,
+        "postprocessing": predictor.postprocessing.to_json(),
     }
     write_label_map(
         prediction.labels,

@@ -129,6 +129,7 @@ def predict_study(
         "seconds": round(sum(result.timings.values()), 3),
         "tta": args.tta,
         "overlap": args.overlap,
+        "postprocessing": predictor.postprocessing.to_json(),
         "raw_study": result.provenance(),
     }
     write_label_map(

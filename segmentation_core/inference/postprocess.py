@@ -5,10 +5,19 @@ The clean-up (all volumes in mm^3, so they mean the same at any voxel size; 0 sw
 1. tumour (WT) components smaller than ``min_component_mm3`` are removed;
 2. tumour-core (TC) components smaller than ``min_core_component_mm3`` become edema, and enhancing
    (ET) components smaller than it become necrosis (tiny specks are noise, not lesions);
-3. when all ET together is smaller than ``min_et_mm3``, it is relabelled necrosis (NCR): a tumour with
+3. tumour components whose core (TC) is smaller than ``min_component_core_fraction`` of the largest core
+   of any component are removed; the component with the largest core always stays, and so does every
+   component within ``keep_component_within_mm`` of it (edema next to the tumour that the prediction
+   split off). A glioma's edema surrounds its core, so an island of edema alone, away from the tumour,
+   is a false positive (a FLAIR hyperintensity of another cause). A prediction without any core (e.g. a
+   non-enhancing tumour seen as edema) is left as it is. nnU-Net decides its "keep the largest
+   component" step by cross-validation in the same way;
+4. when all ET together is smaller than ``min_et_mm3``, it is relabelled necrosis (NCR): a tumour with
    almost no enhancement most likely has none, and BraTS scores a false ET on a case without ET as
-   Dice 0. The threshold is chosen by cross-validation (``segmentation_core.training.crossval_report``)
-   and stored in the bundle's ``model.json`` under ``postprocessing``.
+   Dice 0.
+
+Settings 3 and 4 are chosen by cross-validation (``segmentation_core.training.crossval_report``)
+and stored in the bundle's ``model.json`` under ``postprocessing``.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ class Postprocessing:
     min_component_mm3: float = 100.0
     min_et_mm3: float = 200.0
     min_core_component_mm3: float = 0.0
+    min_component_core_fraction: float = 0.0
+    keep_component_within_mm: float = 0.0
 
     def to_json(self) -> dict[str, float]:
         return asdict(self)
@@ -57,7 +68,7 @@ class Postprocessing:
         return cls(**values)
 
 
-OFF = Postprocessing(0.0, 0.0, 0.0)
+OFF = Postprocessing(0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 def bundle_postprocessing(bundle: Any) -> Postprocessing:
@@ -112,6 +123,47 @@ def remove_small_core_components(labels: np.ndarray, min_voxels: float) -> np.nd
     return labels
 
 
+def remove_coreless_components(
+    labels: np.ndarray,
+    min_fraction: float,
+    keep_within_mm: float = 0.0,
+    spacing: tuple[float, float, float] = (1.0, 1.0, 1.0),
+) -> np.ndarray:
+    """Zero every tumour component whose core (NCR or ET) is below ``min_fraction`` of the largest
+    component core, unless it lies within ``keep_within_mm`` of that component; in place.
+
+    The component with the largest core stays; without any core, everything stays.
+    """
+    if min_fraction <= 0:
+        return labels
+    components, count = ndimage.label(labels != BACKGROUND, structure=_CONNECTIVITY)
+    if count < 2:
+        return labels
+    core = (labels == NCR) | (labels == ET)
+    core_voxels = np.bincount(components[core], minlength=count + 1)
+    core_voxels[0] = 0
+    largest = int(np.argmax(core_voxels))
+    if core_voxels[largest] == 0:
+        return labels
+    weak = np.flatnonzero(core_voxels < min_fraction * core_voxels[largest])
+    weak = weak[(weak != 0) & (weak != largest)]
+    if weak.size and keep_within_mm > 0:
+        weak = np.setdiff1d(weak, _components_near(components, largest, keep_within_mm, spacing))
+    if weak.size:
+        labels[np.isin(components, weak)] = BACKGROUND
+    return labels
+
+
+def _components_near(
+    components: np.ndarray, number: int, reach_mm: float, spacing: tuple[float, float, float]
+) -> np.ndarray:
+    """Numbers of the components with a voxel within ``reach_mm`` of component ``number``."""
+    box = ndimage.find_objects((components > 0).astype(np.int8))[0]  # every component lies inside
+    inside = components[box]
+    distance = ndimage.distance_transform_edt(inside != number, sampling=spacing)
+    return np.unique(inside[(distance <= reach_mm) & (inside > 0)])
+
+
 def small_et_to_ncr(labels: np.ndarray, min_voxels: float) -> np.ndarray:
     """Relabel all ET as NCR when there are fewer than ``min_voxels`` ET voxels; in place."""
     et = labels == ET
@@ -127,4 +179,7 @@ def postprocess(
     voxel_mm3 = float(np.prod(spacing))
     remove_small_components(labels, settings.min_component_mm3 / voxel_mm3)
     remove_small_core_components(labels, settings.min_core_component_mm3 / voxel_mm3)
+    remove_coreless_components(
+        labels, settings.min_component_core_fraction, settings.keep_component_within_mm, spacing
+    )
     return small_et_to_ncr(labels, settings.min_et_mm3 / voxel_mm3)

@@ -1,4 +1,4 @@
-"""Scoring a cross-validation: the ET threshold chosen over the held-out predictions, metrics, a table."""
+"""Scoring a cross-validation: clean-up thresholds chosen over the held-out predictions, metrics, a table."""
 
 from __future__ import annotations
 
@@ -15,17 +15,73 @@ from segmentation_core.inference.postprocess import (
     Postprocessing,
     postprocess,
     regions_to_labels,
+    remove_coreless_components,
     remove_small_components,
     remove_small_core_components,
 )
 from segmentation_core.io import load_case
-from segmentation_core.labels import ET
+from segmentation_core.labels import ET, region_mask
 from segmentation_core.labels import REGION_NAMES as REGIONS
 from segmentation_core.metrics.overlap import dice
 from segmentation_core.training.crossval import CrossValidation
 
 #: Candidate ET thresholds (mm^3) for "relabel all ET as NCR when there is less than this".
 ET_THRESHOLDS_MM3 = (0.0, 50.0, 100.0, 200.0, 300.0, 500.0, 750.0, 1000.0)
+#: Candidate fractions of the largest component core below which a tumour component is removed
+#: (0: off; 1: only the component with the largest core stays).
+COMPONENT_CORE_FRACTIONS = (0.0, 0.001, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 1.0)
+#: Candidate distances (mm) from the main tumour within which such a component is kept all the same.
+KEEP_WITHIN_MM = (0.0, 5.0, 10.0, 15.0, 20.0)
+
+
+#: Mean Dice differences below this are noise over ~17 cases: the least intervention within it wins.
+CHOICE_TOLERANCE = 0.005
+
+
+def _best(means: dict[float, float], *, least_intervention: str = "smallest") -> float:
+    """The candidate of least intervention (the ``smallest`` or ``largest`` value) whose mean is within
+    CHOICE_TOLERANCE of the best mean."""
+    best = max(means.values())
+    close = [t for t, m in means.items() if m >= best - CHOICE_TOLERANCE]
+    return min(close) if least_intervention == "smallest" else max(close)
+
+
+def _mean_dice_per_setting(
+    labels: list[np.ndarray], references: list[np.ndarray], clean: Any, candidates: tuple[float, ...]
+) -> dict[float, float]:
+    """{candidate: mean over cases of the mean WT/TC/ET Dice of ``clean(copy of labels, candidate)``}."""
+    if not labels:
+        raise ValueError("no cross-validation predictions to choose a threshold from")
+    scores: dict[float, list[float]] = {t: [] for t in candidates}
+    for pred, ref in zip(labels, references):
+        wanted = [region_mask(ref, r) for r in REGIONS]
+        for t in candidates:
+            kept = clean(pred.copy(), t)
+            scores[t].append(float(np.mean([dice(region_mask(kept, r), w) for r, w in zip(REGIONS, wanted)])))
+    return {t: float(np.mean(v)) for t, v in scores.items()}
+
+
+def choose_coreless_rule(
+    labels: list[np.ndarray],
+    references: list[np.ndarray],
+    spacing: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    fractions: tuple[float, ...] = COMPONENT_CORE_FRACTIONS,
+    distances: tuple[float, ...] = KEEP_WITHIN_MM,
+) -> tuple[float, float, dict[float, float], dict[float, float]]:
+    """(fraction, keep distance, {fraction: mean Dice}, {distance: mean Dice}) for the core-less rule.
+
+    The fraction is chosen first (no distance), then the distance with that fraction; each the least
+    intervention within CHOICE_TOLERANCE of the best mean WT/TC/ET Dice. ``labels`` are predictions
+    after the small-component clean-up, ``references`` internal label maps.
+    """
+    by_fraction = _mean_dice_per_setting(
+        labels, references, lambda x, f: remove_coreless_components(x, f), fractions
+    )
+    fraction = _best(by_fraction)
+    by_distance = _mean_dice_per_setting(
+        labels, references, lambda x, d: remove_coreless_components(x, fraction, d, spacing), distances
+    )
+    return fraction, _best(by_distance, least_intervention="largest"), by_fraction, by_distance
 
 
 def choose_min_et(
@@ -50,12 +106,14 @@ def choose_min_et(
         for t in candidates:
             scores[t].append(dropped if 0 < volume < t else kept)
     means = {t: float(np.mean(v)) for t, v in scores.items()}
-    best = max(candidates, key=lambda t: (round(means[t], 12), -t))
-    return best, means
+    return _best(means), means
 
 
 def score(cv: CrossValidation) -> dict[str, Any]:
-    """Per-case metrics of every predicted held-out case with the ET threshold chosen over them all."""
+    """Per-case metrics of every predicted held-out case with the clean-up thresholds chosen over them all.
+
+    The core-less component threshold is chosen first, then the ET threshold on its result.
+    """
     from segmentation_core.metrics import region_metrics
 
     base = Postprocessing(min_et_mm3=0.0)
@@ -73,9 +131,14 @@ def score(cv: CrossValidation) -> dict[str, Any]:
             raise ValueError(f"{cv.data / case_id}: no reference labels (_seg) to score against")
         references.append(np.asarray(case.labels.array))
     if not cases:
-        return {"cases": {}, "postprocessing": None, "et_threshold_scores": {}}
+        return {"cases": {}, "postprocessing": None, "et_threshold_scores": {}, "core_threshold_scores": {},
+                "keep_within_scores": {}}  # fmt: skip
+    fraction, reach, core_scores, reach_scores = choose_coreless_rule(cleaned, references, spacing)
+    cleaned = [remove_coreless_components(labels, fraction, reach, spacing) for labels in cleaned]
     threshold, threshold_scores = choose_min_et(cleaned, references, spacing)
-    settings = replace(base, min_et_mm3=threshold)
+    settings = replace(
+        base, min_et_mm3=threshold, min_component_core_fraction=fraction, keep_component_within_mm=reach
+    )
     per_case = {}
     for case_id, labels, ref in zip(cases, cleaned, references):
         final = postprocess(labels, spacing, settings)
@@ -87,6 +150,8 @@ def score(cv: CrossValidation) -> dict[str, Any]:
         "cases": per_case,
         "postprocessing": settings.to_json(),
         "et_threshold_scores": {str(t): s for t, s in threshold_scores.items()},
+        "core_threshold_scores": {str(t): s for t, s in core_scores.items()},
+        "keep_within_scores": {str(t): s for t, s in reach_scores.items()},
     }
 
 
@@ -113,6 +178,8 @@ def summary(cv: CrossValidation, scored: dict[str, Any]) -> dict[str, Any]:
         "et_dice_zero_with_reference_et": et_zero,
         "postprocessing": scored["postprocessing"],
         "et_threshold_scores": scored["et_threshold_scores"],
+        "core_threshold_scores": scored.get("core_threshold_scores", {}),
+        "keep_within_scores": scored.get("keep_within_scores", {}),
     }
 
 
@@ -129,6 +196,13 @@ def markdown(cv: CrossValidation, scored: dict[str, Any]) -> str:
         return "\n".join([*lines, "- No fold has finished yet: no numbers.", ""])
     pp = s["postprocessing"]
     lines += [
+        f"- Core-less rule chosen over these CV predictions: tumour components whose core is below "
+        f"{pp['min_component_core_fraction']:g} of the largest component core are removed unless within "
+        f"{pp['keep_component_within_mm']:g} mm of it (mean CV Dice of WT/TC/ET per fraction: "
+        + ", ".join(f"{float(t):g}: {v:.3f}" for t, v in s["core_threshold_scores"].items())
+        + "; per distance: "
+        + ", ".join(f"{float(t):g}: {v:.4f}" for t, v in s["keep_within_scores"].items())
+        + ").",
         f"- ET rule chosen over these CV predictions: ET below {pp['min_et_mm3']:g} mm³ becomes NCR "
         f"(mean CV ET Dice per threshold: "
         + ", ".join(f"{float(t):g}: {v:.3f}" for t, v in s["et_threshold_scores"].items())

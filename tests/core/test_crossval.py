@@ -12,7 +12,12 @@ from segmentation_core.cli import main as cli_main
 from segmentation_core.models.bundle import ModelBundle
 from segmentation_core.training.config import TrainConfig
 from segmentation_core.training.crossval import CrossValidation
-from segmentation_core.training.crossval_report import choose_min_et, comparison_markdown, write_report
+from segmentation_core.training.crossval_report import (
+    choose_coreless_rule,
+    choose_min_et,
+    comparison_markdown,
+    write_report,
+)
 from segmentation_core.training.data import DatasetError
 from segmentation_core.training.folds import fold_assignment, fold_cases, release_of
 from segmentation_core.training.trainer import split_cases
@@ -81,6 +86,28 @@ def test_et_threshold_choice_has_exact_scores() -> None:
     assert best == 30.0
 
 
+def test_coreless_rule_choice_has_exact_scores_and_prefers_the_least_intervention() -> None:
+    ref = np.zeros((20, 20, 20), np.uint8)
+    ref[1:5, 1:5, 1:5] = 1  # the tumour: 64 voxels of NCR (WT = TC), no ET
+    pred = ref.copy()
+    pred[10:14, 1:5, 1:5] = 2  # a false island of edema, 64 voxels, 6 mm from the tumour
+    pred[16:18, 16:18, 16:18] = 1  # a false island with 8 core voxels (1/8 of the main core), 20.8 mm away
+    fraction, reach, by_fraction, by_reach = choose_coreless_rule(
+        [pred], [ref], (1.0, 1.0, 1.0), (0.0, 0.1, 0.2, 1.0), (0.0, 5.0, 7.0, 25.0)
+    )
+    # WT Dice 2*64/(64+136), 2*64/(64+72), 1; TC Dice 1, 2*64/(64+8), 1; ET 1 (both empty)
+    untouched = (0.64 + 128 / 136 + 1) / 3
+    assert by_fraction == pytest.approx(
+        {0.0: untouched, 0.1: (128 / 136 + 128 / 136 + 1) / 3, 0.2: 1.0, 1.0: 1.0}
+    )
+    assert fraction == 0.2  # 0.2 and 1.0 tie: the smaller one
+    # within 7 mm the edema island stays (WT Dice 2*64/(64+128)); within 25 mm both islands stay
+    assert by_reach == pytest.approx({0.0: 1.0, 5.0: 1.0, 7.0: (128 / 192 + 2) / 3, 25.0: untouched})
+    assert reach == 5.0  # 0 and 5 tie: the larger reach removes less
+    with pytest.raises(ValueError, match="no cross-validation predictions"):
+        choose_coreless_rule([], [])
+
+
 @pytest.fixture(scope="module")
 def cv_data(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("cvdata")
@@ -133,6 +160,11 @@ def test_crossval_runs_resumes_and_reports(cv_data, tmp_path) -> None:
     assert metrics["summary"]["folds_trained"] == 2 and "Val_1" not in text
     assert json.loads((out / "postprocessing.json").read_text()) == metrics["postprocessing"]
     assert metrics["postprocessing"]["min_component_mm3"] == 100.0
+    assert set(metrics["summary"]["core_threshold_scores"]) == {
+        "0.0", "0.001", "0.01", "0.03", "0.1", "0.2", "0.3", "0.5", "1.0"
+    }  # fmt: skip
+    assert set(metrics["summary"]["keep_within_scores"]) == {"0.0", "5.0", "10.0", "15.0", "20.0"}
+    assert "Core-less rule chosen over these CV predictions" in text
     assert report.read_text().startswith("# Experiments\n") and "### Recipe `tiny`" in report.read_text()
     assert text.count("(fold ") == 5
     bad = tiny_cv(cv_data, out)
@@ -165,7 +197,7 @@ def test_real_data_folds_never_see_the_validation_cases() -> None:
 def test_train_stores_the_chosen_postprocessing_and_fine_tuning_keeps_it(cv_data, tmp_path, capsys) -> None:
     settings = tmp_path / "postprocessing.json"
     settings.write_text(
-        json.dumps({"min_component_mm3": 100.0, "min_et_mm3": 300.0, "min_core_component_mm3": 0.0})
+        json.dumps({"min_component_mm3": 100.0, "min_et_mm3": 300.0, "min_component_core_fraction": 0.2})
     )
     tiny = ["--epochs", "1", "--iterations-per-epoch", "1", "--patch-size", "16", "16", "16", "--native-spacing",
             "--base-filters", "4", "--depth", "3", "--val-every", "0", "--exclude-cases", "Val_1"]  # fmt: skip
@@ -176,7 +208,13 @@ def test_train_stores_the_chosen_postprocessing_and_fine_tuning_keeps_it(cv_data
         )
         == 0
     )
-    expected = {"min_component_mm3": 100.0, "min_et_mm3": 300.0, "min_core_component_mm3": 0.0}
+    expected = {
+        "min_component_mm3": 100.0,
+        "min_et_mm3": 300.0,
+        "min_core_component_mm3": 0.0,
+        "min_component_core_fraction": 0.2,
+        "keep_component_within_mm": 0.0,
+    }
     assert ModelBundle.load(first).postprocessing == expected
     tuned = tmp_path / "tuned"
     assert cli_main(["train", "--data", str(cv_data), "--out", str(tuned), "--init", str(first), *tiny]) == 0

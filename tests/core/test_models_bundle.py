@@ -7,6 +7,7 @@ import json
 import pytest
 import torch
 
+from segmentation_core.inference.postprocess import Postprocessing, bundle_postprocessing
 from segmentation_core.models import BundleError, ModelBundle, UNet3D
 from tests.core.model_fixtures import make_tiny_bundle
 
@@ -84,4 +85,12 @@ def test_the_bundled_default_model_loads_with_its_flags() -> None:
     folder = default_model_dir()
     architecture = json.loads((folder / "model.json").read_text())["architecture"]
     assert any(isinstance(v, bool) for v in architecture.values())
-    assert ModelBundle.load(folder).version == "2"
+    bundle = ModelBundle.load(folder)
+    assert bundle.version == "2.1"
+    # the clean-up chosen by cross-validation (docs/model-experiments.md): core-less islands removed
+    assert bundle_postprocessing(bundle) == Postprocessing(
+        min_component_mm3=100.0,
+        min_et_mm3=200.0,
+        min_component_core_fraction=0.2,
+        keep_component_within_mm=20.0,
+    )

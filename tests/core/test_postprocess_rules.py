@@ -11,9 +11,10 @@ from segmentation_core.inference.postprocess import (
     OFF,
     bundle_postprocessing,
     postprocess,
+    remove_coreless_components,
     remove_small_core_components,
 )
-from segmentation_core.labels import ED, ET, NCR
+from segmentation_core.labels import BACKGROUND, ED, ET, NCR
 from segmentation_core.models import ModelBundle
 from tests.core.model_fixtures import make_tiny_bundle
 from tests.core.test_predictor import make_case, with_network
@@ -51,10 +52,61 @@ def test_postprocess_applies_all_three_steps_in_mm3() -> None:
     assert np.count_nonzero(kept == ET) == 8  # exactly at the threshold: kept
 
 
+def three_lesions() -> np.ndarray:
+    """Main tumour (core 64 voxels), a satellite (core 8 voxels), an island of edema without core."""
+    labels = np.zeros((30, 30, 30), np.uint8)
+    labels[1:11, 1:11, 1:11] = ED
+    labels[3:7, 3:7, 3:7] = NCR  # 64 core voxels
+    labels[4:6, 4:6, 4:6] = ET
+    labels[15:21, 15:21, 15:21] = ED
+    labels[17:19, 17:19, 17:19] = ET  # 8 core voxels (ET is core)
+    labels[24:28, 2:6, 2:6] = ED  # 64 voxels of edema alone
+    return labels
+
+
+def test_components_without_enough_core_are_removed_and_the_main_tumour_stays() -> None:
+    labels = three_lesions()
+    out = remove_coreless_components(labels.copy(), 0.1)  # satellite core 8 >= 0.1 * 64: kept
+    assert np.all(out[24:28, 2:6, 2:6] == BACKGROUND)
+    np.testing.assert_array_equal(out[:22, :22, :22], labels[:22, :22, :22])
+    out = remove_coreless_components(labels.copy(), 0.2)  # 8 < 0.2 * 64 = 12.8: satellite removed too
+    assert np.count_nonzero(out) == 1000 and np.count_nonzero(out[12:, 12:, 12:]) == 0
+    out = remove_coreless_components(labels.copy(), 5.0)  # above 1: only the largest core stays
+    assert np.count_nonzero(out) == 1000
+    np.testing.assert_array_equal(remove_coreless_components(labels.copy(), 0), labels)
+    # the satellite is 5 * sqrt(3) = 8.7 voxels from the main tumour, the edema island 14 (x 24 against 10)
+    near = remove_coreless_components(labels.copy(), 1.0, 9.0, (1.0, 1.0, 1.0))
+    assert np.count_nonzero(near) == 1000 + 216 and np.count_nonzero(near[24:28]) == 0
+    near = remove_coreless_components(labels.copy(), 1.0, 6.0, (1.0, 2.0, 2.0))  # mm, not voxels: 15, 14
+    assert np.count_nonzero(near) == 1000
+    near = remove_coreless_components(labels.copy(), 1.0, 7.2, (0.5, 1.0, 1.0))  # 7.5 and 7.0 mm
+    assert np.count_nonzero(near) == 1000 + 64 and np.all(near[24:28, 2:6, 2:6] == ED)
+    # no core anywhere: nothing tells the tumour from the rest, all stays
+    no_core = np.zeros((30, 30, 30), np.uint8)
+    no_core[1:5, 1:5, 1:5] = ED
+    no_core[20:22, 20:22, 20:22] = ED
+    np.testing.assert_array_equal(remove_coreless_components(no_core.copy(), 1.0), no_core)
+
+
+def test_postprocess_runs_the_coreless_rule_before_the_et_rule() -> None:
+    labels = three_lesions()
+    settings = Postprocessing(min_component_mm3=0, min_et_mm3=9, min_component_core_fraction=0.2)
+    out = postprocess(labels.copy(), (1.0, 1.0, 1.0), settings)
+    # satellite gone (its 8 ET voxels no longer count), the main tumour's 8 ET voxels stay: 8 < 9 -> NCR
+    assert np.count_nonzero(out == ET) == 0 and np.count_nonzero(out == NCR) == 64
+    assert np.count_nonzero(out) == 1000
+
+
 def test_settings_round_trip_and_bad_settings_are_refused() -> None:
-    settings = Postprocessing(min_component_mm3=50, min_et_mm3=300, min_core_component_mm3=20)
+    settings = Postprocessing(
+        min_component_mm3=50,
+        min_et_mm3=300,
+        min_core_component_mm3=20,
+        min_component_core_fraction=0.2,
+        keep_component_within_mm=10,
+    )
     assert Postprocessing.from_json(settings.to_json()) == settings
-    assert Postprocessing.from_json({"min_et_mm3": 500}) == Postprocessing(100.0, 500.0, 0.0)
+    assert Postprocessing.from_json({"min_et_mm3": 500}) == Postprocessing(100.0, 500.0, 0.0, 0.0, 0.0)
     assert Postprocessing.from_json({}) == Postprocessing()
     with pytest.raises(ValueError, match=r"unknown postprocessing settings \['min_et'\]"):
         Postprocessing.from_json({"min_et": 5})
@@ -86,7 +138,7 @@ def test_predictor_applies_the_bundles_et_rule(tmp_path) -> None:
     reloaded = ModelBundle.load(folder)
     assert reloaded.postprocessing == {"min_et_mm3": 22683, "min_component_mm3": 0}
     predictor = with_network(Predictor(reloaded, device="cpu"), AllEnhancing())
-    assert predictor.postprocessing == Postprocessing(0.0, 22683.0, 0.0)
+    assert predictor.postprocessing == Postprocessing(0.0, 22683.0, 0.0, 0.0, 0.0)
     relabelled = run_prediction(predictor, case)
     assert np.count_nonzero(relabelled.labels == ET) == 0
     assert np.count_nonzero(relabelled.labels == NCR) == 24 * 21 * 15

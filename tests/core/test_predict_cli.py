@@ -56,6 +56,13 @@ def test_one_case_is_written_in_the_source_geometry(tmp_path, model, capsys) -> 
     np.testing.assert_array_equal(np.asanyarray(written.dataobj), expected_labels(case_dir, model))
     sidecar = json.loads((out / "Case_001_pred.json").read_text())
     assert (sidecar["model_version"], sidecar["label_scheme"], sidecar["device"]) == ("1", "brats", "cpu")
+    assert sidecar["postprocessing"] == {  # the tiny bundle has no settings: the defaults
+        "min_component_mm3": 100.0,
+        "min_et_mm3": 200.0,
+        "min_core_component_mm3": 0.0,
+        "min_component_core_fraction": 0.0,
+        "keep_component_within_mm": 0.0,
+    }
     assert (case_dir / "Case_001_seg.nii.gz").is_file()  # the reference is there, but not a source
     sources = sorted((s["role"], s["path"]) for s in sidecar["source_files"])
     assert sources == sorted(

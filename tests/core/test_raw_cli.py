@@ -95,6 +95,7 @@ def test_predict_on_a_raw_study_writes_labels_on_the_reference_native_grid(
     assert sorted(raw["transforms"]) == ["flair", "t1", "t1ce", "t2"]
     assert raw["transforms"]["t2"]["matrix_ras"] == np.eye(4).tolist()
     assert {s["role"] for s in sidecar["source_files"]} == {"t1", "t1ce", "t2", "flair"}
+    assert sidecar["postprocessing"]["min_component_core_fraction"] == 0.0
     # the second run takes co-registration and brain extraction from the cache
     assert main(["predict", str(folder), "-o", str(tmp_path / "again"), "--model", model]) == 0
     assert calls == {"register": 3, "extract": 1}
