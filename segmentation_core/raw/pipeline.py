@@ -28,14 +28,14 @@ from segmentation_core.types import SEQUENCES, CancelToken, Case, Volume
 
 log = logging.getLogger(__name__)
 Force = Literal["auto", "raw", "brats"]
-#: Each step's share of the progress bar, so the time-left estimate holds across steps: the mean share of
-#: wall time in ``bench.raw_study`` on TCGA-FG-6692, idle (7.1 / 4.7 / 3.2 / 5.0 / 0.4 s) and loaded
-#: (183 / 141 / 199 / 103 / 4 s) 2-core CPU.
+#: Each step's share of the progress bar, so the time-left estimate holds across steps: the share of wall
+#: time in ``bench.raw_study`` on TCGA-FG-6692 on the 2-core CPU (2026-12-03, registration from every
+#: start: 15.2 / 7.0 / 5.5 / 6.2 / 0.6 s).
 WEIGHTS = {
-    "co-registration": 32.0,
-    "brain extraction": 22.0,
-    "resampling": 24.0,
-    "segmentation": 20.0,
+    "co-registration": 44.0,
+    "brain extraction": 20.0,
+    "resampling": 16.0,
+    "segmentation": 18.0,
     "mapping back": 2.0,
 }
 #: A sequence must cover at least this fraction of the brain (else the user is warned).
