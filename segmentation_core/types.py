@@ -207,6 +207,24 @@ class RegionProbabilities:
         return out
 
 
+@dataclass(frozen=True)
+class CleanUp:
+    """What the clean-up removed: whole tumour islands (26-connected) and their volume in cm^3."""
+
+    islands_removed: int = 0
+    removed_cm3: float = 0.0
+
+    def describe(self) -> str:
+        """One phrase for a status line ('' when nothing was removed)."""
+        if not self.islands_removed:
+            return ""
+        plural = "s" if self.islands_removed > 1 else ""
+        return f"clean-up removed {self.islands_removed} island{plural} ({self.removed_cm3:.1f} cm³)"
+
+    def to_json(self) -> dict[str, float]:
+        return {"islands_removed": self.islands_removed, "removed_cm3": round(self.removed_cm3, 3)}
+
+
 @dataclass(frozen=True, eq=False)
 class Prediction:
     """A segmentation on the case grid.
@@ -215,6 +233,7 @@ class Prediction:
     (3, X, Y, Z) WT/TC/ET probabilities when asked for. ``device`` is where the network ran and
     ``fallback`` says which out-of-memory fallback was needed (None when none was). ``regions``: the
     same probabilities, always kept in compact form inside the brain box (for the confidence map).
+    ``cleanup``: what the post-processing removed.
     """
 
     labels: np.ndarray
@@ -225,3 +244,4 @@ class Prediction:
     model_version: str
     regions: RegionProbabilities | None = None
     tta: bool = False
+    cleanup: CleanUp | None = None

@@ -125,7 +125,9 @@ class CaseSession:
             self.tracker.set_baseline(prediction.labels)
         self.prediction_applied.emit(prediction)
         fallback = f", fallback: {prediction.fallback}" if prediction.fallback else ""
-        return f"{name}: {prediction.seconds:.1f} s on {prediction.device.upper()}{fallback}"
+        removed = prediction.cleanup.describe() if prediction.cleanup is not None else ""
+        cleanup = f"; {removed}" if removed else ""
+        return f"{name}: {prediction.seconds:.1f} s on {prediction.device.upper()}{fallback}{cleanup}"
 
     def apply_study_result(self, result: StudyResult) -> str | None:
         """Apply a raw-study AI result (on the GUI thread): the other sequences replaced by their

@@ -236,6 +236,7 @@ def predict_case(
         "tta": args.tta,
         "overlap": args.overlap,
         "postprocessing": predictor.postprocessing.to_json(),
+        "cleanup": prediction.cleanup.to_json() if prediction.cleanup else None,
     }
     write_label_map(
         prediction.labels,

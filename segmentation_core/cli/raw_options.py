@@ -130,6 +130,7 @@ def predict_study(
         "tta": args.tta,
         "overlap": args.overlap,
         "postprocessing": predictor.postprocessing.to_json(),
+        "cleanup": result.cleanup.to_json() if result.cleanup else None,
         "raw_study": result.provenance(),
     }
     write_label_map(

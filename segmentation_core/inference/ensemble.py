@@ -7,7 +7,7 @@ from collections.abc import Generator
 
 import numpy as np
 
-from segmentation_core.inference.postprocess import Postprocessing, postprocess, regions_to_labels
+from segmentation_core.inference.postprocess import Postprocessing, clean_up, regions_to_labels
 from segmentation_core.inference.predictor import Predictor
 from segmentation_core.types import CancelToken, Case, Prediction, Progress, RegionProbabilities
 
@@ -51,7 +51,7 @@ class EnsemblePredictor:
             results.append(result)
         assert total is not None
         mean = total / len(self.members)
-        labels = postprocess(regions_to_labels(mean), case.spacing, self.postprocessing)
+        labels, cleanup = clean_up(regions_to_labels(mean), case.spacing, self.postprocessing)
         fallbacks = [r.fallback for r in results if r.fallback]
         box = _union_box([r.regions.slices for r in results if r.regions is not None], case.shape)
         return Prediction(
@@ -62,6 +62,7 @@ class EnsemblePredictor:
             seconds=time.perf_counter() - start,
             model_version="+".join(r.model_version for r in results),
             regions=RegionProbabilities.quantise(mean[(slice(None), *box)], box, case.shape),
+            cleanup=cleanup,
         )
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from scipy import ndimage
 
 from segmentation_core.labels import BACKGROUND, ED, ET, NCR
+from segmentation_core.types import CleanUp
 
 _CONNECTIVITY = np.ones((3, 3, 3), bool)  # 26-connected components
 
@@ -170,6 +171,18 @@ def small_et_to_ncr(labels: np.ndarray, min_voxels: float) -> np.ndarray:
     if min_voxels > 0 and 0 < int(et.sum()) < min_voxels:
         labels[et] = NCR
     return labels
+
+
+def clean_up(
+    labels: np.ndarray, spacing: tuple[float, float, float], settings: Postprocessing
+) -> tuple[np.ndarray, CleanUp]:
+    """``postprocess`` on a copy of ``labels``, and what it removed (for the user and the sidecar)."""
+    cleaned = postprocess(labels.copy(), spacing, settings)
+    removed = (labels != BACKGROUND) & (cleaned == BACKGROUND)
+    if not removed.any():
+        return cleaned, CleanUp()
+    _, islands = ndimage.label(removed, structure=_CONNECTIVITY)
+    return cleaned, CleanUp(islands, float(np.count_nonzero(removed)) * float(np.prod(spacing)) / 1000.0)
 
 
 def postprocess(

@@ -23,7 +23,7 @@ from segmentation_core.inference.postprocess import (
     OFF,
     Postprocessing,
     bundle_postprocessing,
-    postprocess,
+    clean_up,
     regions_to_labels,
 )
 from segmentation_core.inference.sliding_window import PatchPredictor, sliding_window
@@ -165,7 +165,7 @@ def prediction_from_logits(
     cropped = prepared.to_crop(logits).numpy()
     probabilities = cropped[:regions]
     spread = cropped[regions:] if predictor.tta else None
-    labels = postprocess(regions_to_labels(probabilities), case.spacing, predictor.postprocessing)
+    labels, cleanup = clean_up(regions_to_labels(probabilities), case.spacing, predictor.postprocessing)
     return Prediction(
         labels=prepared.uncrop(labels),
         probabilities=prepared.uncrop(probabilities.astype(np.float16)) if want_probabilities else None,
@@ -175,6 +175,7 @@ def prediction_from_logits(
         model_version=model_version,
         regions=RegionProbabilities.quantise(probabilities, prepared.box, case.shape, spread),
         tta=predictor.tta,
+        cleanup=cleanup,
     )
 
 

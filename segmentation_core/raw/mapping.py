@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from segmentation_core.inference.postprocess import Postprocessing, postprocess, regions_to_labels
+from segmentation_core.inference.postprocess import Postprocessing, clean_up, regions_to_labels
 from segmentation_core.raw.resampling import Grid, resample
-from segmentation_core.types import Volume
+from segmentation_core.types import CleanUp, Volume
 
 
 def probabilities_onto(
@@ -30,9 +30,10 @@ def probabilities_onto(
 
 def labels_from_probabilities(
     probabilities: np.ndarray, spacing: tuple[float, float, float], settings: Postprocessing
-) -> np.ndarray:
-    """(3, X, Y, Z) WT/TC/ET probabilities -> uint8 internal labels, cleaned up at this grid's ``spacing``."""
-    return postprocess(regions_to_labels(probabilities), spacing, settings)
+) -> tuple[np.ndarray, CleanUp]:
+    """(3, X, Y, Z) WT/TC/ET probabilities -> (uint8 internal labels cleaned up at this grid's ``spacing``,
+    what the clean-up removed)."""
+    return clean_up(regions_to_labels(probabilities), spacing, settings)
 
 
 def labels_onto(

@@ -76,6 +76,7 @@ def study_result(result: RawSegmentation, seconds: float, tta: bool = False) -> 
         model_version=result.model_version,
         regions=regions,
         tta=tta,
+        cleanup=result.cleanup,
     )
     provenance = result.provenance()
     provenance["steps"] = [name for name in result.timings if name != "reading"]

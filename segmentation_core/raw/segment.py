@@ -17,7 +17,7 @@ from segmentation_core.raw.pipeline import DEFAULT_OPTIONS, WEIGHTS, PreparedStu
 from segmentation_core.raw.progress import ProgressCallback, StepProgress
 from segmentation_core.raw.resampling import resample
 from segmentation_core.raw.study import RawStudy, read_study
-from segmentation_core.types import SEQUENCES, CancelToken, Case, Volume
+from segmentation_core.types import SEQUENCES, CancelToken, Case, CleanUp, Volume
 
 if TYPE_CHECKING:
     from segmentation_core.inference.predictor import Predictor
@@ -36,6 +36,7 @@ class RawSegmentation:
     fallback: str | None
     model_version: str
     timings: dict[str, float] = field(default_factory=dict)
+    cleanup: CleanUp | None = None
 
     def labels_on(self, sequence: str) -> np.ndarray:
         """The labels on ``sequence``'s own native grid (its file's axes and affine), through its transform."""
@@ -123,12 +124,12 @@ def segment_study(
     steps.begin("mapping back", f"mapping the labels back onto {prepared.study.reference}")
     case = native_case(prepared)
     if prepared.skipped:
-        labels, probabilities = prediction.labels, prediction.probabilities
+        labels, probabilities, cleanup = prediction.labels, prediction.probabilities, prediction.cleanup
         probabilities = None if probabilities is None else probabilities.astype(np.float32)
     else:
         grid = (case.shape, case.affine)
         probabilities = probabilities_onto(prediction.probabilities, prepared.model_case.affine, grid)
-        labels = labels_from_probabilities(probabilities, case.spacing, predictor.postprocessing)
+        labels, cleanup = labels_from_probabilities(probabilities, case.spacing, predictor.postprocessing)
     timings["mapping back"] = time.perf_counter() - start
     steps.finish(f"{prepared.study.case_id}: segmented")
     return RawSegmentation(
@@ -140,6 +141,7 @@ def segment_study(
         prediction.fallback,
         prediction.model_version,
         timings,
+        cleanup,
     )
 
 

@@ -10,12 +10,14 @@ from segmentation_core.inference import Postprocessing, Predictor, run_predictio
 from segmentation_core.inference.postprocess import (
     OFF,
     bundle_postprocessing,
+    clean_up,
     postprocess,
     remove_coreless_components,
     remove_small_core_components,
 )
 from segmentation_core.labels import BACKGROUND, ED, ET, NCR
 from segmentation_core.models import ModelBundle
+from segmentation_core.types import CleanUp
 from tests.core.model_fixtures import make_tiny_bundle
 from tests.core.test_predictor import make_case, with_network
 
@@ -97,6 +99,19 @@ def test_postprocess_runs_the_coreless_rule_before_the_et_rule() -> None:
     assert np.count_nonzero(out) == 1000
 
 
+def test_clean_up_reports_the_islands_it_removed_and_leaves_its_input_alone() -> None:
+    labels = three_lesions()
+    settings = Postprocessing(min_component_mm3=0, min_et_mm3=0, min_component_core_fraction=0.2)
+    cleaned, summary = clean_up(labels, (1.0, 1.0, 2.0), settings)
+    # the satellite (216 voxels) and the edema island (64 voxels) go: 280 voxels of 2 mm^3
+    assert summary == CleanUp(islands_removed=2, removed_cm3=0.56)
+    assert summary.describe() == "clean-up removed 2 islands (0.6 cm³)"
+    assert summary.to_json() == {"islands_removed": 2, "removed_cm3": 0.56}
+    assert np.count_nonzero(cleaned) == 1000 and np.count_nonzero(labels) == 1000 + 216 + 64
+    _, nothing = clean_up(labels, (1.0, 1.0, 1.0), OFF)
+    assert nothing == CleanUp() and nothing.describe() == ""
+
+
 def test_settings_round_trip_and_bad_settings_are_refused() -> None:
     settings = Postprocessing(
         min_component_mm3=50,
@@ -141,6 +156,7 @@ def test_predictor_applies_the_bundles_et_rule(tmp_path) -> None:
     assert predictor.postprocessing == Postprocessing(0.0, 22683.0, 0.0, 0.0, 0.0)
     relabelled = run_prediction(predictor, case)
     assert np.count_nonzero(relabelled.labels == ET) == 0
+    assert relabelled.cleanup == CleanUp()  # relabelled, nothing removed
     assert np.count_nonzero(relabelled.labels == NCR) == 24 * 21 * 15
 
     reloaded.postprocessing = {"min_et_mm3": "lots"}

@@ -56,6 +56,7 @@ def test_one_case_is_written_in_the_source_geometry(tmp_path, model, capsys) -> 
     np.testing.assert_array_equal(np.asanyarray(written.dataobj), expected_labels(case_dir, model))
     sidecar = json.loads((out / "Case_001_pred.json").read_text())
     assert (sidecar["model_version"], sidecar["label_scheme"], sidecar["device"]) == ("1", "brats", "cpu")
+    assert set(sidecar["cleanup"]) == {"islands_removed", "removed_cm3"}  # what the clean-up removed
     assert sidecar["postprocessing"] == {  # the tiny bundle has no settings: the defaults
         "min_component_mm3": 100.0,
         "min_et_mm3": 200.0,

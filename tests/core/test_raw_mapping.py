@@ -57,9 +57,10 @@ def test_labels_come_from_resampled_probabilities_not_from_a_1mm_label_map() -> 
     native = np.diag([1.0, 1.0, 5.0, 1.0])
     native[:3, 3] = (-10, -10, -10)  # slices at z = -10, -5, 0, 5, 10
     out = probabilities_onto(maps, affine, ((20, 20, 5), native))
-    labels = labels_from_probabilities(out, (1.0, 1.0, 5.0), OFF)
+    labels, cleanup = labels_from_probabilities(out, (1.0, 1.0, 5.0), OFF)
     assert np.array_equal(np.unique(labels[:, :, 2]), [2])  # the slice through the slab: edema (WT only)
     assert not labels[:, :, [0, 1, 3, 4]].any()
+    assert cleanup.islands_removed == 0  # clean-up off: nothing removed
 
 
 def test_labels_move_to_a_grid_shifted_by_whole_voxels_exactly() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from app.session import CaseSession, EditSession
 from app.state.autosave import find_recoveries
 from app.state.viewer_state import ViewerState
 from segmentation_core.labels import ED, ET
-from segmentation_core.types import Prediction
+from segmentation_core.types import CleanUp, Prediction
 from tests.core.io_fixtures import make_case
 from tests.headless import run_pytest_without_qt
 
@@ -51,6 +52,19 @@ def test_the_ai_result_is_one_step_and_known_as_such(state: ViewerState) -> None
     assert session.has_user_labels()
     assert not session.confirm_replace() and ask.titles == ["Replace the labels?"]
     assert session.tracker.stats.added["ED"] == 8
+
+
+def test_the_status_says_what_the_clean_up_removed(state: ViewerState) -> None:
+    session = CaseSession(state, Asker(True))
+    state.set_case(make_case(SHAPE, with_labels=False))
+    result = replace(prediction(), cleanup=CleanUp(2, 9.46))
+    assert session.apply_prediction(result) == (
+        "AI segmentation (model v3): 1.2 s on CPU; clean-up removed 2 islands (9.5 cm³)"
+    )
+    one = replace(prediction(), cleanup=CleanUp(1, 0.3))
+    assert session.apply_prediction(one).endswith("; clean-up removed 1 island (0.3 cm³)")
+    nothing = replace(prediction(), cleanup=CleanUp())
+    assert session.apply_prediction(nothing) == "AI segmentation (model v3): 1.2 s on CPU"
 
 
 def test_a_result_arriving_mid_stroke_is_not_lost(state: ViewerState) -> None:
