@@ -11,13 +11,15 @@ import logging
 from collections.abc import Callable, Generator
 from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QThreadPool, QTimer
 from superqt.utils import GeneratorWorker, create_worker
 
 from segmentation_core.types import CancelledError, CancelToken, Progress
 
 log = logging.getLogger(__name__)
 JobFunction = Callable[[Any, CancelToken], Generator[Progress, None, Any]]
+#: Jobs started and not yet finished (their threads run in Qt's global thread pool).
+_RUNNING: set[JobHandle] = set()
 
 
 class JobHandle:
@@ -74,6 +76,7 @@ def start_job(
 
     def finished() -> None:
         handle.running = False
+        _RUNNING.discard(handle)
         report(on_cancelled)  # aborted at a yield: neither a result nor an error came
         if on_finished is not None:
             on_finished()
@@ -85,8 +88,20 @@ def start_job(
     worker.returned.connect(lambda result: report(on_result, result))
     worker.errored.connect(errored)
     worker.finished.connect(lambda *_: finished())
+    _RUNNING.add(handle)
     worker.start()
     return handle
+
+
+def stop_all_jobs(timeout_ms: int = 5000) -> bool:
+    """Cancel every running job and wait up to ``timeout_ms`` for their threads to end (when the window
+    closes: a thread still running as the application goes away reports into deleted objects).
+
+    Returns True when every thread ended. Their callbacks are not run: the window is going away.
+    """
+    for handle in list(_RUNNING):
+        handle.cancel()
+    return QThreadPool.globalInstance().waitForDone(timeout_ms)
 
 
 class ProcessHandle:

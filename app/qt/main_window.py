@@ -15,7 +15,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QPaintEvent
 from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QWidget
 
 from app.jobs.review import MeasureRequest
-from app.jobs.runner import start_job
+from app.jobs.runner import start_job, stop_all_jobs
 from app.qt.about import show_about
 from app.qt.actions import build_actions
 from app.qt.alignment_view import AlignmentLauncher
@@ -300,7 +300,7 @@ class MainWindow(QMainWindow):
         if not self.session.confirm_discard("Quit"):
             event.ignore()
             return
-        if self.case_opener.job is not None and self.case_opener.job.running:
-            self.case_opener.job.cancel()
+        if not stop_all_jobs():
+            logger.warning("background work still running as the window closes")
         self.view3d.close_interactor()
         super().closeEvent(event)

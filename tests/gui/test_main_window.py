@@ -46,6 +46,34 @@ def test_every_view_renders_and_close_releases_the_interactor(window, qtbot) -> 
     assert window.view3d.interactor._closed is True
 
 
+def test_closing_the_window_stops_background_jobs_before_it_goes(window, qtbot) -> None:
+    """A job thread still running as the application went away reported into deleted signal objects
+    ('Signal source has been deleted' at exit)."""
+    import time
+
+    from PySide6.QtCore import QThreadPool
+
+    from app.jobs.runner import start_job
+    from segmentation_core.types import Progress
+
+    results: list[object] = []
+
+    def endless(request: object, cancel) -> object:  # noqa: ANN001
+        while not cancel.cancelled:
+            time.sleep(0.01)
+            yield Progress(0, 1, "working")
+        return "never delivered"
+
+    handle = start_job(endless, None, on_result=results.append)
+    qtbot.waitUntil(lambda: QThreadPool.globalInstance().activeThreadCount() == 1)
+    window.show()
+    window.close()
+    assert handle.token.cancelled
+    assert QThreadPool.globalInstance().activeThreadCount() == 0  # the thread ended before close returned
+    qtbot.wait(50)
+    assert results == []  # a cancelled job delivers no result
+
+
 def test_about_lists_versions_and_device() -> None:
     import torch
     import vtk
