@@ -36,7 +36,6 @@ class JobHandle:
     def cancel(self) -> None:
         """Ask the job to stop: its CancelToken is set and the generator is closed at its next yield."""
         self.token.cancel()
-        self.worker.quit()
 
 
 def start_job(
@@ -56,8 +55,7 @@ def start_job(
     A CancelledError raised by the job counts as cancelled, not as an error.
     """
     token = CancelToken()
-    worker = create_worker(run, request, token, _start_thread=False, _ignore_errors=True)
-    assert isinstance(worker, GeneratorWorker), "a job's run() must be a generator function"
+    worker = create_worker(_closed_on_cancel, run, request, token, _start_thread=False, _ignore_errors=True)
     handle = JobHandle(worker, token, title)
     outcome: dict[str, bool] = {"reported": False}
 
@@ -77,7 +75,7 @@ def start_job(
     def finished() -> None:
         handle.running = False
         _RUNNING.discard(handle)
-        report(on_cancelled)  # aborted at a yield: neither a result nor an error came
+        report(on_cancelled)  # stopped without a result or an error (e.g. superqt's own abort)
         if on_finished is not None:
             on_finished()
 
@@ -91,6 +89,30 @@ def start_job(
     _RUNNING.add(handle)
     worker.start()
     return handle
+
+
+def _closed_on_cancel(
+    run: JobFunction, request: object, token: CancelToken
+) -> Generator[Progress, None, Any]:
+    """``run(request, token)``, closed in its own thread at the first yield after a cancel, so its
+    ``finally`` blocks (e.g. freeing shared memory) run at once; then CancelledError.
+
+    (superqt's own abort leaves the generator suspended until it is garbage collected: shared memory of a
+    cancelled AI run stayed mapped until the interpreter exited.)
+    """
+    job = run(request, token)
+    if not isinstance(job, Generator):
+        raise TypeError(f"a job's run() must be a generator function, got {run!r}")
+    try:
+        progress = next(job)
+        while True:
+            yield progress
+            if token.cancelled:
+                job.close()
+                raise CancelledError()
+            progress = next(job)
+    except StopIteration as stop:
+        return stop.value
 
 
 def stop_all_jobs(timeout_ms: int = 5000) -> bool:
