@@ -15,8 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "crossval",
         help="cross-validate a training recipe: train each fold, score its held-out cases, report",
         description="Train every fold of a fixed K-fold split, predict each fold's held-out cases, "
-        "choose the ET post-processing threshold over those predictions and score them (Dice/HD95 per "
-        "case, WT/TC/ET). Run the same command again to continue a stopped run.",
+        "choose the post-processing over those predictions (the core-less island rule, then the ET "
+        "threshold) and score them (Dice/HD95 per case, WT/TC/ET); OUT/postprocessing.json feeds "
+        "`train --postprocessing`. Run the same command again to continue a stopped run.",
     )
     add = parser.add_argument
     add("--data", type=Path, required=True, help="folder of labelled cases (required)")
