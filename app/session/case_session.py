@@ -19,7 +19,7 @@ from app.state.alignment import StudyAlignment
 from app.state.autosave import Autosaver, recovery_for, scan_recoveries, set_aside
 from app.state.edit_stats import EditTracker
 from app.state.viewer_state import ViewerState
-from segmentation_core.types import Case, Prediction
+from segmentation_core.types import Case, CleanUp, Prediction
 
 if TYPE_CHECKING:
     from segmentation_core.raw.result import StudyResult
@@ -53,6 +53,8 @@ class CaseSession:
         self.autosaver: Autosaver | None = None
         self.ai_top: object = None
         self.model_version: str | None = None
+        #: What the clean-up of the AI result on this case removed (for the export sidecar).
+        self.ai_cleanup: CleanUp | None = None
         #: the recovery file the user already chose to recover at start (not asked again on opening)
         self._accepted_recovery: Path | None = None
         #: More export-sidecar entries, asked for at each export (e.g. the review coverage).
@@ -73,6 +75,7 @@ class CaseSession:
         self.tracker = EditTracker(labels) if labels is not None else None
         self.ai_top = None
         self.model_version = None
+        self.ai_cleanup = None
         self.raw_provenance = None
         self.tracker_changed.emit(self.tracker)
         if case is not None and labels is not None:
@@ -121,6 +124,7 @@ class CaseSession:
         labels.replace(prediction.labels, name)
         self.ai_top = labels.history.top
         self.model_version = prediction.model_version
+        self.ai_cleanup = prediction.cleanup
         if self.tracker is not None:
             self.tracker.set_baseline(prediction.labels)
         self.prediction_applied.emit(prediction)
@@ -258,6 +262,8 @@ class CaseSession:
         extra: dict[str, object] = (
             {"edits": self.tracker.stats.to_dict()} if self.tracker is not None and self.model_version else {}
         )
+        if self.model_version and self.ai_cleanup is not None:
+            extra["ai_cleanup"] = self.ai_cleanup.to_json()  # what the AI's clean-up removed
         for more in self.sidecar_extras:
             extra.update(more())
         request = ExportRequest(

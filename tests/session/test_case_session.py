@@ -63,8 +63,12 @@ def test_the_status_says_what_the_clean_up_removed(state: ViewerState) -> None:
     )
     one = replace(prediction(), cleanup=CleanUp(1, 0.3))
     assert session.apply_prediction(one).endswith("; clean-up removed 1 island (0.3 cm³)")
+    request, _ = session.export_request(Path("x_seg.nii.gz"), "brats")
+    assert request.extra["ai_cleanup"] == {"islands_removed": 1, "removed_cm3": 0.3}  # in the sidecar
     nothing = replace(prediction(), cleanup=CleanUp())
     assert session.apply_prediction(nothing) == "AI segmentation (model v3): 1.2 s on CPU"
+    state.set_case(make_case(SHAPE, with_labels=False))
+    assert session.ai_cleanup is None  # another case: no AI result yet
 
 
 def test_a_result_arriving_mid_stroke_is_not_lost(state: ViewerState) -> None:
@@ -131,6 +135,7 @@ def test_export_request_copies_and_marks_saved_only_if_unchanged(state: ViewerSt
     labels.apply(BOX, np.ones((2, 2, 2), bool), ED)
     request, exported = session.export_request(tmp_path / "x_seg.nii.gz", "brats")
     assert request.model_version == "3" and request.extra["edits"]["voxels_changed"] == 8
+    assert "ai_cleanup" not in request.extra  # this result says nothing about a clean-up
     assert np.array_equal(request.labels, labels.data) and request.labels is not labels.data
     labels.apply((slice(9, 10),) * 3, np.ones((1, 1, 1), bool), ED)  # painted while exporting
     exported()
