@@ -200,6 +200,28 @@ def make_predictor(bundle: Any, args: argparse.Namespace) -> Any:
     )
 
 
+def sidecar_extra(
+    bundle: Any,
+    predictor: Any,
+    args: argparse.Namespace,
+    device: str,
+    fallback: str | None,
+    seconds: float,
+    cleanup: Any,
+) -> dict[str, Any]:
+    """What a prediction's sidecar records about the model run (case and raw-study predictions alike)."""
+    return {
+        "model": bundle.name,
+        "device": device,
+        "fallback": fallback,
+        "seconds": round(seconds, 3),
+        "tta": args.tta,
+        "overlap": args.overlap,
+        "postprocessing": predictor.postprocessing.to_json(),
+        "cleanup": cleanup.to_json() if cleanup else None,
+    }
+
+
 def predict_case(
     predictor: Any,
     bundle: Any,
@@ -228,16 +250,15 @@ def predict_case(
     prediction = run_prediction(
         predictor, case, on_progress=bar.update, want_probabilities=args.probabilities
     )
-    extra = {
-        "model": bundle.name,
-        "device": prediction.device,
-        "fallback": prediction.fallback,
-        "seconds": round(prediction.seconds, 3),
-        "tta": args.tta,
-        "overlap": args.overlap,
-        "postprocessing": predictor.postprocessing.to_json(),
-        "cleanup": prediction.cleanup.to_json() if prediction.cleanup else None,
-    }
+    extra = sidecar_extra(
+        bundle,
+        predictor,
+        args,
+        prediction.device,
+        prediction.fallback,
+        prediction.seconds,
+        prediction.cleanup,
+    )
     write_label_map(
         prediction.labels,
         case,

@@ -107,7 +107,7 @@ def predict_study(
 
     Returns (label map path, a note on time, device and steps); errors propagate to ``predict``'s loop.
     """
-    from segmentation_core.cli.predict import ProgressBar, output_path
+    from segmentation_core.cli.predict import ProgressBar, output_path, sidecar_extra
     from segmentation_core.io import write_label_map
     from segmentation_core.raw.segment import run_study
 
@@ -123,14 +123,15 @@ def predict_study(
     )
     target = output_path(args.output, result.case, single=single)
     extra = {
-        "model": bundle.name,
-        "device": result.device,
-        "fallback": result.fallback,
-        "seconds": round(sum(result.timings.values()), 3),
-        "tta": args.tta,
-        "overlap": args.overlap,
-        "postprocessing": predictor.postprocessing.to_json(),
-        "cleanup": result.cleanup.to_json() if result.cleanup else None,
+        **sidecar_extra(
+            bundle,
+            predictor,
+            args,
+            result.device,
+            result.fallback,
+            sum(result.timings.values()),
+            result.cleanup,
+        ),
         "raw_study": result.provenance(),
     }
     write_label_map(

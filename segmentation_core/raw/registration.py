@@ -117,17 +117,13 @@ def _starting_points(fixed: sitk.Image, moving: sitk.Image) -> list[sitk.Transfo
         fixed.TransformIndexToPhysicalPoint([i * (n - 1) for i, n in zip(corner, fixed.GetSize())])
         for corner in np.ndindex(2, 2, 2)
     ]
-    starts: list[sitk.Transform] = []
+    kept: list[tuple[sitk.Transform, np.ndarray]] = []  # (start, where it moves the corners)
     for index in np.argsort(scores):
         candidate = candidates[int(index)]
         moved = np.array([candidate.TransformPoint(c) for c in corners])
-        if all(
-            np.linalg.norm(moved - np.array([s.TransformPoint(c) for c in corners]), axis=1).max()
-            > START_TOLERANCE_MM
-            for s in starts
-        ):
-            starts.append(candidate)
-    return starts
+        if all(np.linalg.norm(moved - other, axis=1).max() > START_TOLERANCE_MM for _, other in kept):
+            kept.append((candidate, moved))
+    return [start for start, _ in kept]
 
 
 def register(

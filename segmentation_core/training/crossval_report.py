@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,10 @@ def _best(means: dict[float, float], *, least_intervention: str = "smallest") ->
 
 
 def _mean_dice_per_setting(
-    labels: list[np.ndarray], references: list[np.ndarray], clean: Any, candidates: tuple[float, ...]
+    labels: list[np.ndarray],
+    references: list[np.ndarray],
+    clean: Callable[[np.ndarray, float], np.ndarray],
+    candidates: tuple[float, ...],
 ) -> dict[float, float]:
     """{candidate: mean over cases of the mean WT/TC/ET Dice of ``clean(copy of labels, candidate)``}."""
     if not labels:
