@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import faulthandler
+import gc
 import os
 import shutil
 import sys
@@ -33,9 +35,14 @@ def real_case_dir(real_data_dir: Path) -> Path:
 
 
 _RUN_FOLDERS: list[str] = []
+_FAULT_FD: list[int] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # A crash prints the crashing thread's stack alone, to the real stderr (pytest's own handler,
+    # switched off in pyproject.toml, printed every thread, and CI's log kept only the first ones).
+    _FAULT_FD.append(os.dup(sys.stderr.fileno()))
+    faulthandler.enable(file=_FAULT_FD[0], all_threads=False)
     # Never touch the user's registry, recovery files or Qt settings: each test run gets its own.
     for variable, prefix in (
         ("BRATS_VIEWER_DATA_DIR", "brats-viewer-data-"),
@@ -51,6 +58,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     for folder in _RUN_FOLDERS:  # a thousand runs left a thousand of these in /tmp
         shutil.rmtree(folder, ignore_errors=True)
+    faulthandler.disable()
+    for fd in _FAULT_FD:
+        os.close(fd)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -84,3 +94,27 @@ def _isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 
     for name in ("question", "critical", "warning", "information"):
         monkeypatch.setattr(widgets.QMessageBox, name, refuse)
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_on_the_main_thread(request: pytest.FixtureRequest):  # noqa: ANN202
+    """As in the app (app.qt.garbage_collector): once there is a QApplication, cyclic garbage is collected
+    on the main thread only, never in a job's thread. After a Qt test, its closed widgets are deleted and
+    all its garbage collected before the next test starts; after any other test, the collector's usual
+    threshold check runs (no event loop may run its timer)."""
+    if not {"qtbot", "qapp"} & set(request.fixturenames):
+        yield
+        qt_app = sys.modules["PySide6.QtCore"].QCoreApplication.instance() if not gc.isenabled() else None
+        if qt_app is not None:
+            from app.qt.garbage_collector import collect_on_gui_thread
+
+            collect_on_gui_thread(qt_app).check()
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from app.qt.garbage_collector import collect_on_gui_thread
+
+    collect_on_gui_thread(request.getfixturevalue("qapp"))
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QPaintEvent
-from PySide6.QtWidgets import QDockWidget, QGridLayout, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QGridLayout, QMainWindow, QMessageBox, QWidget
 
 from app.jobs.review import MeasureRequest
 from app.jobs.runner import start_job, stop_all_jobs
@@ -26,6 +26,7 @@ from app.qt.display_panel import DisplayPanel
 from app.qt.dock_fit import fit_tabbed_docks
 from app.qt.edit_tools import ToolPanel
 from app.qt.export_controller import ExportController
+from app.qt.garbage_collector import collect_on_gui_thread
 from app.qt.report_controller import ReportController
 from app.qt.review_panel import ReviewPanel
 from app.qt.segment_controller import DEVICES, RAW_MODES, SegmentController
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, state: ViewerState | None = None) -> None:
         super().__init__()
+        collect_on_gui_thread(QApplication.instance())  # never destroy Qt/VTK objects in a job's thread
         self._painted = False
         self.setWindowTitle("BraTS Viewer")
         self.resize(1400, 1000)

@@ -1,0 +1,76 @@
+"""Cyclic garbage is collected on the GUI thread only, never in a job's thread."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import pytest
+
+pytestmark = pytest.mark.gui
+
+
+class Cycle:
+    """Half of a reference cycle that records the thread it is destroyed on."""
+
+    destroyed_on: list[int] = []
+
+    def __init__(self) -> None:
+        self.other: Cycle | None = None
+
+    def __del__(self) -> None:
+        Cycle.destroyed_on.append(threading.get_ident())
+
+
+def make_cycle() -> None:
+    first, second = Cycle(), Cycle()
+    first.other, second.other = second, first
+
+
+def test_a_cycle_left_by_a_worker_thread_is_destroyed_on_the_gui_thread(qtbot, qapp) -> None:
+    from app.qt.garbage_collector import collect_on_gui_thread
+
+    collector = collect_on_gui_thread(qapp)
+    assert collect_on_gui_thread(qapp) is collector  # one per application
+    assert not gc.isenabled()
+    gc.collect()
+    Cycle.destroyed_on.clear()
+
+    kept: list[list[int]] = []
+
+    def allocate() -> None:  # far past the first threshold: the interpreter would collect here
+        make_cycle()
+        kept.extend([index] for index in range(10 * gc.get_threshold()[0]))
+
+    worker = threading.Thread(target=allocate)
+    worker.start()
+    worker.join()
+    assert Cycle.destroyed_on == []
+    assert gc.get_count()[0] > gc.get_threshold()[0]
+    qtbot.waitUntil(lambda: len(Cycle.destroyed_on) == 2, timeout=5000)  # the GUI timer's check
+    assert Cycle.destroyed_on == [threading.get_ident()] * 2
+
+
+def test_stop_gives_collection_back_to_the_interpreter(qapp) -> None:
+    from app.qt.garbage_collector import GuiThreadGarbageCollector
+
+    collector = GuiThreadGarbageCollector(None)
+    try:
+        assert not gc.isenabled() and collector.timer.isActive()
+        collector.stop()
+        assert gc.isenabled() and not collector.timer.isActive()
+    finally:
+        collector.deleteLater()
+        gc.disable()  # the application's own collector (installed by the test fixture) stays in charge
+
+
+def test_the_main_window_installs_it(qtbot) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from app.qt.garbage_collector import GuiThreadGarbageCollector
+    from app.qt.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    collectors = QApplication.instance().findChildren(GuiThreadGarbageCollector)
+    assert len(collectors) == 1 and collectors[0].timer.isActive() and not gc.isenabled()
