@@ -74,3 +74,33 @@ def test_the_main_window_installs_it(qtbot) -> None:
     qtbot.addWidget(window)
     collectors = QApplication.instance().findChildren(GuiThreadGarbageCollector)
     assert len(collectors) == 1 and collectors[0].timer.isActive() and not gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    ("counts", "old_generation", "collected"),
+    [
+        ((700, 50, 50), 1000, None),  # nothing past the first threshold: no collection at all
+        ((701, 10, 50), 1000, 0),
+        ((701, 11, 10), 1000, 1),
+        ((701, 11, 11), 1250, 1),  # the old generation grew by a quarter only: no full collection yet
+        ((701, 11, 11), 1251, 2),
+    ],
+)
+def test_it_collects_the_generations_the_interpreter_would(
+    qapp, monkeypatch, counts, old_generation, collected
+) -> None:
+    from app.qt.garbage_collector import GuiThreadGarbageCollector
+
+    collector = GuiThreadGarbageCollector(None)
+    try:
+        collector.thresholds, collector.long_lived = (700, 10, 10), 1000
+        calls: list[int] = []
+        monkeypatch.setattr(gc, "get_count", lambda: counts)
+        monkeypatch.setattr(gc, "get_objects", lambda generation=None: [None] * old_generation)
+        monkeypatch.setattr(gc, "collect", lambda generation=2: calls.append(generation) or 0)
+        collector.check()
+        assert calls == ([] if collected is None else [collected])
+        assert collector.long_lived == (old_generation if collected == 2 else 1000)
+    finally:
+        collector.timer.stop()
+        collector.deleteLater()
