@@ -104,3 +104,21 @@ def test_it_collects_the_generations_the_interpreter_would(
     finally:
         collector.timer.stop()
         collector.deleteLater()
+
+
+def test_the_first_full_collection_is_not_held_back(qapp, monkeypatch) -> None:
+    """As in the interpreter, nothing is known of the old generation before the first full collection."""
+    from app.qt.garbage_collector import GuiThreadGarbageCollector
+
+    collector = GuiThreadGarbageCollector(None)
+    try:
+        collector.thresholds = (700, 10, 10)
+        calls: list[int] = []
+        monkeypatch.setattr(gc, "get_count", lambda: (701, 11, 11))
+        monkeypatch.setattr(gc, "get_objects", lambda generation=None: [None] * 5)
+        monkeypatch.setattr(gc, "collect", lambda generation=2: calls.append(generation) or 0)
+        collector.check()
+        assert calls == [2] and collector.long_lived == 5
+    finally:
+        collector.timer.stop()
+        collector.deleteLater()
