@@ -1,4 +1,10 @@
-"""Data augmentation on a batch of patches (torch, CPU or GPU): spatial and intensity."""
+"""Data augmentation on a batch of patches (torch, CPU or GPU): spatial and intensity.
+
+Two policies (``TrainConfig.augmentation``): ``default``, the mild one the bundled model was trained
+with, and ``strong``, the set and strengths nnU-Net trains with (rotation about every axis up to ±30°,
+scaling 0.7-1.4, noise, blur, brightness, contrast, simulated low resolution, gamma and inverted gamma,
+mirroring), which make a network trained on few cases less sensitive to one site's appearance.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,30 @@ import math
 import torch
 import torch.nn.functional as F
 
+from segmentation_core.training.augment_strong import augment_strong
+
+#: Augmentation policies by name (``brats-seg train --augmentation``).
+AUGMENTATIONS = ("default", "strong")
+
 
 def augment(
+    images: torch.Tensor, targets: torch.Tensor, generator: torch.Generator, policy: str = "default"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``images`` (B,C,X,Y,Z) z-scored and ``targets`` (B,3,X,Y,Z) in [0,1], augmented by ``policy``.
+
+    Uses only ``generator`` for randomness, so a resumed run draws the same augmentations.
+    """
+    if policy == "default":
+        return augment_default(images, targets, generator)
+    if policy == "strong":
+        return augment_strong(images, targets, generator)
+    raise ValueError(f"unknown augmentation {policy!r}; choose one of {', '.join(AUGMENTATIONS)}")
+
+
+def augment_default(
     images: torch.Tensor, targets: torch.Tensor, generator: torch.Generator, rotate_probability: float = 0.2
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random flips, small rotations and scaling, intensity scale/shift/gamma and noise.
-
-    ``images`` (B,C,X,Y,Z) z-scored, ``targets`` (B,3,X,Y,Z) in [0,1]. Uses only ``generator`` for
-    randomness, so a resumed run draws the same augmentations.
-    """
+    """Random flips, small rotations and scaling, intensity scale/shift/gamma and noise."""
     images, targets = images.clone(), targets.clone()
     for b in range(images.shape[0]):
         for axis in (1, 2, 3):

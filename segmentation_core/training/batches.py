@@ -13,8 +13,17 @@ from segmentation_core.training.sampling import PatchSampler
 class BatchDataset(Dataset):
     """Item ``k`` is the augmented batch of iteration ``start + k``, drawn from its own seeded RNGs."""
 
-    def __init__(self, sampler: PatchSampler, batch_size: int, seed: int, start: int, stop: int) -> None:
+    def __init__(
+        self,
+        sampler: PatchSampler,
+        batch_size: int,
+        seed: int,
+        start: int,
+        stop: int,
+        augmentation: str = "default",
+    ) -> None:
         self.sampler = sampler
+        self.augmentation = augmentation
         self.batch_size = batch_size
         self.seed = seed
         self.start = start
@@ -28,4 +37,4 @@ class BatchDataset(Dataset):
         rng = np.random.default_rng([self.seed, iteration])
         images, targets = self.sampler.batch(self.batch_size, rng)
         generator = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
-        return augment(torch.from_numpy(images), torch.from_numpy(targets), generator)
+        return augment(torch.from_numpy(images), torch.from_numpy(targets), generator, self.augmentation)

@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from segmentation_core.training.augment import AUGMENTATIONS
 from segmentation_core.training.config import PRECISIONS, TrainConfig
 from segmentation_core.training.losses import LOSSES
 from segmentation_core.training.presets import PRESETS, preset_settings
@@ -108,6 +109,14 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=d.foreground_fraction,
         help="share of patches centred on tumour, e.g. 0.9 for a cascade's fine stage (default: %(default)s)",
+    )
+    add(
+        "--augmentation",
+        choices=AUGMENTATIONS,
+        default=d.augmentation,
+        help="data augmentation: default (mild: flips, small rotations, intensity jitter) or strong "
+        "(nnU-Net's: rotations up to 30° about every axis, scaling, blur, contrast, low resolution, "
+        "gamma) (default: %(default)s)",
     )
     add("--optimizer", choices=("adamw", "sgd"), default=d.optimizer, help="optimizer (default: %(default)s)")
     add("--lr", type=float, help=f"initial learning rate, polynomial decay {_preset_default('lr', d.lr)}")
@@ -221,6 +230,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         precision=chosen["precision"],
         loss=args.loss,
         foreground_fraction=args.foreground_fraction,
+        augmentation=args.augmentation,
         optimizer=args.optimizer,
         lr=chosen["lr"],
         val_cases=list(args.val_cases),

@@ -29,6 +29,7 @@ class TrainConfig:
     weight_decay: float = 3e-5
     grad_clip: float = 12.0
     foreground_fraction: float = 1 / 3
+    augmentation: str = "default"  # training.augment.AUGMENTATIONS: "default" (mild) or "strong" (nnU-Net's)
     val_cases: list[str] = field(default_factory=list)
     exclude_cases: list[str] = field(default_factory=list)
     folds: int | None = None

@@ -44,6 +44,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "1.5mm-p64": {"spacing": (1.5, 1.5, 1.5), "patch_size": (64, 64, 64)},
     "2mm-ds-focal": {"deep_supervision": True, "loss": "dice_focal"},
     "2mm-wide": {"base_filters": 24},
+    "2mm-aug": {"augmentation": "strong"},
     # the GPU preset's network and sampling (schedule from --epochs / --iterations-per-epoch)
     # the fine stage of a cascade (run with --coarse OUT of a 2 mm run): 1 mm, mostly tumour patches
     "cascade-1mm-p64": {"spacing": (1.0, 1.0, 1.0), "patch_size": (64, 64, 64), "foreground_fraction": 0.9},

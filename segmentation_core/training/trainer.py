@@ -197,7 +197,9 @@ class Trainer:
         cached = self._build_cache(cache)
         sampler = PatchSampler(cached, self.bundle.patch_size, c.foreground_fraction)
         stop = self.total_iterations if stop_after is None else min(self.total_iterations, stop_after)
-        dataset = BatchDataset(sampler, c.batch_size, c.seed + 1000 * self.rank, self.iteration, stop)
+        dataset = BatchDataset(
+            sampler, c.batch_size, c.seed + 1000 * self.rank, self.iteration, stop, c.augmentation
+        )
         loader = DataLoader(dataset, batch_size=None, shuffle=False, num_workers=c.workers)
         network = distributed.wrap(self.network, self.device)
         amp_dtype = autocast_dtype(c.precision, self.device)

@@ -66,3 +66,10 @@ def test_gpu_preset_trains_on_the_cpu_with_small_sizes(tmp_path) -> None:
     state = load_checkpoint(Path(out) / LAST, torch.device("cpu"))
     assert state["iteration"] == 2 and any(k.startswith("heads.1") for k in state["model"])
     assert all(torch.isfinite(v).all() for v in state["model"].values() if v.is_floating_point())
+
+
+def test_augmentation_option_reaches_the_training_config() -> None:
+    assert parse().augmentation == "default"
+    assert parse("--augmentation", "strong").augmentation == "strong"
+    with pytest.raises(SystemExit):
+        parse("--augmentation", "heavy")

@@ -13,6 +13,7 @@ import torch
 
 from segmentation_core.io import CaseLoadError
 from segmentation_core.models.bundle import ModelBundle
+from segmentation_core.training.checkpoint import LAST, load_checkpoint
 from segmentation_core.training.config import TrainConfig
 from segmentation_core.training.data import DatasetError
 from segmentation_core.training.progress import ProgressReporter
@@ -62,12 +63,16 @@ def test_two_epochs_lower_the_loss_and_write_a_bundle(dataset, tmp_path) -> None
     assert bundle.load_network()(torch.zeros(1, 4, 16, 16, 16)).shape == (1, 3, 16, 16, 16)
 
 
-def test_resume_after_interruption_matches_an_uninterrupted_run(dataset, tmp_path) -> None:
-    straight = Trainer(tiny_config(dataset, tmp_path / "a"))
+@pytest.mark.parametrize("augmentation", ["default", "strong"])
+def test_resume_after_interruption_matches_an_uninterrupted_run(dataset, tmp_path, augmentation) -> None:
+    straight = Trainer(tiny_config(dataset, tmp_path / "a", augmentation=augmentation))
     straight.run()
-    interrupted = Trainer(tiny_config(dataset, tmp_path / "b"))
+    interrupted = Trainer(tiny_config(dataset, tmp_path / "b", augmentation=augmentation))
     interrupted.run(stop_after=4)  # as if killed right after the first epoch's checkpoint
-    resumed = Trainer(tiny_config(dataset, tmp_path / "b"))
+    assert (
+        load_checkpoint(tmp_path / "b" / LAST, torch.device("cpu"))["config"]["augmentation"] == augmentation
+    )
+    resumed = Trainer(tiny_config(dataset, tmp_path / "b", augmentation=augmentation))
     resumed.resume()
     assert resumed.iteration == 4
     resumed.run()
