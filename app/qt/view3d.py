@@ -312,6 +312,11 @@ class View3D(QWidget):
         self.interactor.renderer.GetActiveCamera().Zoom(CAMERA_ZOOM)  # not .camera: it may render
         self.schedule_render()
 
+    @property
+    def render_pending(self) -> bool:
+        """True while a scheduled frame has not been drawn yet."""
+        return self._render_timer.isActive()
+
     def schedule_render(self) -> None:
         """Render once, soon: changes until then are drawn together (see MIN_RENDER_INTERVAL_MS)."""
         if not self._closed and not self._render_timer.isActive():
