@@ -13,24 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from segmentation_core.training.augment_strong import augment_strong
-
-#: Augmentation policies by name (``brats-seg train --augmentation``).
-AUGMENTATIONS = ("default", "strong")
-
-
-def augment(
-    images: torch.Tensor, targets: torch.Tensor, generator: torch.Generator, policy: str = "default"
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``images`` (B,C,X,Y,Z) z-scored and ``targets`` (B,3,X,Y,Z) in [0,1], augmented by ``policy``.
-
-    Uses only ``generator`` for randomness, so a resumed run draws the same augmentations.
-    """
-    if policy == "default":
-        return augment_default(images, targets, generator)
-    if policy == "strong":
-        return augment_strong(images, targets, generator)
-    raise ValueError(f"unknown augmentation {policy!r}; choose one of {', '.join(AUGMENTATIONS)}")
+from segmentation_core.training.augment_strong import augment_strong, range_gamma
 
 
 def augment_default(
@@ -51,10 +34,7 @@ def augment_default(
             shift = -0.1 + 0.2 * _uniform(generator)
             channel.mul_(scale).add_(shift)
             if _uniform(generator) < 0.15:
-                gamma = 0.7 + 0.8 * _uniform(generator)
-                low, high = channel.min(), channel.max()
-                span = (high - low).clamp_min(1e-6)
-                channel.copy_(((channel - low) / span).pow(gamma) * span + low)
+                channel.copy_(range_gamma(channel, 0.7 + 0.8 * _uniform(generator)))
         if _uniform(generator) < 0.15:
             sigma = 0.1 * _uniform(generator)
             images[b] += sigma * torch.randn(images[b].shape, generator=generator, device=images.device)
@@ -81,3 +61,20 @@ def _rotate_scale(
     grid = F.affine_grid(theta[None], [1, 1, *image.shape[1:]], align_corners=False).to(image.device)
     warp = lambda t: F.grid_sample(t[None], grid, mode="bilinear", align_corners=False)[0]  # noqa: E731
     return warp(image), warp(target)
+
+
+_POLICIES = {"default": augment_default, "strong": augment_strong}
+#: Augmentation policies by name (``brats-seg train --augmentation``).
+AUGMENTATIONS = tuple(_POLICIES)
+
+
+def augment(
+    images: torch.Tensor, targets: torch.Tensor, generator: torch.Generator, policy: str = "default"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``images`` (B,C,X,Y,Z) z-scored and ``targets`` (B,3,X,Y,Z) in [0,1], augmented by ``policy``.
+
+    Uses only ``generator`` for randomness, so a resumed run draws the same augmentations.
+    """
+    if policy not in _POLICIES:
+        raise ValueError(f"unknown augmentation {policy!r}; choose one of {', '.join(AUGMENTATIONS)}")
+    return _POLICIES[policy](images, targets, generator)

@@ -141,10 +141,15 @@ def _gamma_value(generator: torch.Generator) -> float:
     return _between(generator, 0.7, 1.0) if _chance(generator, 0.5) else _between(generator, 1.0, 1.5)
 
 
-def _gamma(volume: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Gamma on the range-normalised ``volume``, then its mean and standard deviation restored."""
-    mean, std = volume.mean(), volume.std()
+def range_gamma(volume: torch.Tensor, gamma: float) -> torch.Tensor:
+    """``volume`` scaled to [0, 1], raised to ``gamma`` and scaled back to its own range."""
     low, high = volume.min(), volume.max()
     span = (high - low).clamp_min(1e-6)
-    out = ((volume - low) / span).pow(gamma) * span + low
+    return ((volume - low) / span).pow(gamma) * span + low
+
+
+def _gamma(volume: torch.Tensor, gamma: float) -> torch.Tensor:
+    """:func:`range_gamma`, then the mean and standard deviation of ``volume`` restored."""
+    mean, std = volume.mean(), volume.std()
+    out = range_gamma(volume, gamma)
     return (out - out.mean()) / out.std().clamp_min(1e-6) * std + mean
