@@ -42,6 +42,7 @@ RECIPES: dict[str, dict[str, Any]] = {
     "2mm": {},
     "1.5mm-p48": {"spacing": (1.5, 1.5, 1.5)},
     "1.5mm-p64": {"spacing": (1.5, 1.5, 1.5), "patch_size": (64, 64, 64)},
+    "2mm-ds": {"deep_supervision": True},
     "2mm-ds-focal": {"deep_supervision": True, "loss": "dice_focal"},
     "2mm-wide": {"base_filters": 24},
     "2mm-aug": {"augmentation": "strong"},
