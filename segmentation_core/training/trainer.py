@@ -17,6 +17,7 @@ from segmentation_core.inference.device import resolve_device
 from segmentation_core.io import find_cases
 from segmentation_core.labels import REGION_NAMES
 from segmentation_core.models.bundle import ModelBundle
+from segmentation_core.models.unet import UNet3D
 from segmentation_core.training import distributed
 from segmentation_core.training.batches import BatchDataset
 from segmentation_core.training.checkpoint import LAST, load_checkpoint, save_checkpoint
@@ -100,9 +101,7 @@ class Trainer:
         self.base = ModelBundle.load(config.init) if config.init else None
         self.bundle = self._describe()
         torch.manual_seed(config.seed)  # the same initial weights for the same seed
-        self.network = (self.base.load_network() if self.base else self.bundle.build_network()).to(
-            self.device
-        )
+        self.network = self._initial_network().to(self.device)
         self.total_iterations = config.epochs * config.iterations_per_epoch
         self.optimizer = self._make_optimizer()
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -111,6 +110,20 @@ class Trainer:
         self.iteration = 0
         self.history: list[dict[str, Any]] = []
         self.best: dict[str, Any] | None = None
+
+    def _initial_network(self) -> UNet3D:
+        """New seeded weights, or the base model's; with deep supervision its extra heads start new.
+
+        Bundles never keep the deep-supervision heads, so a base model has only the output head.
+        """
+        if self.base is None:
+            return self.bundle.build_network()
+        network = self.base.load_network()
+        if not self.config.deep_supervision:
+            return network
+        supervised = self.bundle.build_network()
+        supervised.load_state_dict(network.state_dict(), strict=False)  # it lacks only the lower heads
+        return supervised
 
     def _describe(self) -> ModelBundle:
         c = self.config

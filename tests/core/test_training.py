@@ -93,6 +93,22 @@ def test_fine_tune_starts_from_the_bundle_weights(dataset, tmp_path) -> None:
     assert bundle.training["base_model"] == "tiny-test-model v1"
 
 
+def test_fine_tune_with_deep_supervision_adds_the_lower_heads_to_the_bundle_weights(
+    dataset, tmp_path
+) -> None:
+    base = make_tiny_bundle(tmp_path / "base")
+    trainer = Trainer(tiny_config(dataset, tmp_path / "ds", init=base, deep_supervision=True, epochs=1))
+    start = ModelBundle.load(base).load_network().state_dict()
+    state = trainer.network.state_dict()
+    assert sorted(set(state) - set(start)) == ["heads.1.bias", "heads.1.weight"]  # depth 3: one lower head
+    assert all(torch.equal(start[k], state[k]) for k in start)
+    trainer.network.train()
+    outputs = trainer.network(torch.zeros(1, 4, 16, 16, 16))
+    assert [tuple(o.shape) for o in outputs] == [(1, 3, 16, 16, 16), (1, 3, 8, 8, 8)]
+    out = trainer.run()
+    assert ModelBundle.load(out).load_network()(torch.zeros(1, 4, 16, 16, 16)).shape == (1, 3, 16, 16, 16)
+
+
 def test_json_progress_lines(dataset, tmp_path, capsys, monkeypatch) -> None:
     import segmentation_core.training.trainer as trainer_module
 
