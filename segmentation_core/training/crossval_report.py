@@ -283,4 +283,30 @@ def comparison_markdown(outs: list[Path]) -> str:
             + " | ".join(f"{h:.1f}" for h in hd_means)
             + f" | {cases[worst]['ET']['dice']:.3f} ({worst}) |"
         )
+    names = list(runs)
+    if len(names) > 1:
+        lines += ["", f"Paired per case against `{names[0]}` (each case's mean of the WT/TC/ET Dice):", ""]
+        lines += [paired_difference_line(name, runs[name], runs[names[0]], common) for name in names[1:]]
     return "\n".join([*lines, ""])
+
+
+def paired_difference_line(name: str, cases: dict, baseline: dict, common: list[str]) -> str:
+    """One run against a baseline over ``common`` cases: mean paired difference, its standard error, wins.
+
+    Paired differences cancel what both runs share (the case's difficulty, and a cascade's coarse stage),
+    so they are the fairer test with few cases; a gain under twice its standard error is not shown.
+    """
+
+    def case_mean(run: dict, case: str) -> float:
+        return float(np.mean([run[case][r]["dice"] for r in REGIONS]))
+
+    diffs = np.array([case_mean(cases, c) - case_mean(baseline, c) for c in common])
+    error = float(diffs.std(ddof=1) / np.sqrt(len(diffs))) if len(diffs) > 1 else float("nan")
+    regions = ", ".join(
+        f"{r} {np.mean([cases[c][r]['dice'] - baseline[c][r]['dice'] for c in common]):+.3f}" for r in REGIONS
+    )
+    return (
+        f"- `{name}`: mean difference {diffs.mean():+.3f} (standard error {error:.3f}, n = {len(diffs)}); "
+        f"better on {int((diffs > 0).sum())}, worse on {int((diffs < 0).sum())}, equal on "
+        f"{int((diffs == 0).sum())} cases; per region {regions}."
+    )

@@ -252,6 +252,16 @@ def test_comparison_uses_only_the_cases_every_run_scored(tmp_path) -> None:
     assert "over the 2 held-out cases scored by every run (a: 3, b: 2 scored)" in text
     assert "| a | 0.600 | 0.600 | 0.600 | 0.600 | 6.0 | 6.0 | 6.0 | 0.500 (X) |" in text
     assert "| b | 0.600 | 0.600 | 0.600 | 0.600 | 6.0 | 6.0 | 6.0 | 0.300 (Y) |" in text
+    # paired per case over X and Y: differences +0.4 and -0.4 (sd 0.566, standard error 0.566 / sqrt(2))
+    assert (
+        "- `b`: mean difference +0.000 (standard error 0.400, n = 2); better on 1, worse on 1, equal on 0 "
+        "cases; per region WT +0.000, TC +0.000, ET +0.000." in text
+    )
+    c = scored("c", {"X": 0.6, "Y": 0.9})  # +0.1 and +0.2 over a: sd 0.0707, standard error 0.05
+    assert (
+        "- `c`: mean difference +0.150 (standard error 0.050, n = 2); better on 2, worse on 0, equal on 0 "
+        "cases; per region WT +0.150, TC +0.150, ET +0.150." in comparison_markdown([a, b, c])
+    )
     with pytest.raises(ValueError, match="no scored cross-validation"):
         comparison_markdown([a, tmp_path])
 
