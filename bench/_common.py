@@ -33,6 +33,31 @@ def save_results(name: str, results: dict) -> Path:
     return path
 
 
+def random_bundle(folder: Path, name: str, **settings: object) -> tuple[Path, int]:
+    """A randomly initialised bundle sized as the training defaults, ``settings`` (patch_size, spacing)
+    changed, saved to ``folder``; (folder, parameter count). Timing does not depend on the weights."""
+    from dataclasses import fields
+
+    import torch
+
+    from segmentation_core.models.bundle import ModelBundle
+    from segmentation_core.training.config import TrainConfig
+
+    defaults = {f.name: f.default for f in fields(TrainConfig)}  # what the default model is trained at
+    sized = {"patch_size": defaults["patch_size"], "spacing": defaults["spacing"], **settings}
+    torch.manual_seed(0)
+    bundle = ModelBundle(
+        name=name,
+        version="random",
+        architecture={"base_filters": defaults["base_filters"], "depth": defaults["depth"]},
+        patch_size=sized["patch_size"],
+        spacing=sized["spacing"],
+    )
+    network = bundle.build_network()
+    bundle.save(folder, network.state_dict())
+    return folder, sum(p.numel() for p in network.parameters())
+
+
 def _cpu_count() -> int:
     import os
 

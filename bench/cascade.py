@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import fields
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,29 +32,17 @@ CASE = REPO / ".." / "shared" / "data" / "real" / "Brats18_CBICA_AME_1"  # a val
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.append(str(REPO))
 
-from bench._common import peak_rss_mb, save_results  # noqa: E402
+from bench._common import peak_rss_mb, random_bundle, save_results  # noqa: E402
 
 
 def random_fine_bundle(folder: Path) -> Path:
     """A randomly initialised bundle sized as the `cascade-1mm-p64` recipe trains it."""
-    import torch
-
-    from segmentation_core.models.bundle import ModelBundle
-    from segmentation_core.training.config import TrainConfig
     from segmentation_core.training.crossval import RECIPES
 
-    defaults = {f.name: f.default for f in fields(TrainConfig)}
     recipe = RECIPES["cascade-1mm-p64"]
-    torch.manual_seed(0)
-    bundle = ModelBundle(
-        name="random-cascade-1mm-p64",
-        version="random",
-        architecture={"base_filters": defaults["base_filters"], "depth": defaults["depth"]},
-        patch_size=recipe["patch_size"],
-        spacing=recipe["spacing"],
-    )
-    bundle.save(folder, bundle.build_network().state_dict())
-    return folder
+    return random_bundle(
+        folder, "random-cascade-1mm-p64", patch_size=recipe["patch_size"], spacing=recipe["spacing"]
+    )[0]
 
 
 def cascade(coarse: Path, fine: Path, threads: int, margin_mm: float):  # noqa: ANN201

@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -51,20 +50,10 @@ def model_bundle(model: Path | None, scratch: Path) -> tuple[Path, str]:
     folder = model or default_model_dir()
     if (folder / "model.json").is_file():
         return folder, f"bundle at {folder}"
-    from segmentation_core.training.config import TrainConfig
+    from bench._common import random_bundle
 
-    defaults = {f.name: f.default for f in fields(TrainConfig)}  # what the default model is trained at
-    torch.manual_seed(0)
-    bundle = ModelBundle(
-        name="random-default-sized",
-        version="random",
-        architecture={"base_filters": defaults["base_filters"], "depth": defaults["depth"]},
-        patch_size=defaults["patch_size"],
-        spacing=defaults["spacing"],
-    )
-    network = bundle.build_network()
-    params = sum(p.numel() for p in network.parameters())
-    bundle.save(scratch / "random-model", network.state_dict())
+    folder, params = random_bundle(scratch / "random-model", "random-default-sized")
+    bundle = ModelBundle.load(folder)
     return scratch / "random-model", (
         "no default model bundled yet: a randomly initialised bundle sized as the training defaults "
         f"({bundle.architecture}, {params} parameters, patch {list(bundle.patch_size)} at {bundle.spacing} mm)"
