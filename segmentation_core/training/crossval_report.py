@@ -294,7 +294,7 @@ def paired_difference_line(name: str, cases: dict, baseline: dict, common: list[
     """One run against a baseline over ``common`` cases: mean paired difference, its standard error, wins.
 
     Paired differences cancel what both runs share (the case's difficulty, and a cascade's coarse stage),
-    so they are the fairer test with few cases; a gain under twice its standard error is not shown.
+    so they are the fairer test with few cases; a gain under twice its standard error is within the noise.
     """
 
     def case_mean(run: dict, case: str) -> float:
