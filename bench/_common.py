@@ -8,6 +8,10 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from segmentation_core.models.bundle import ModelBundle
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -33,9 +37,9 @@ def save_results(name: str, results: dict) -> Path:
     return path
 
 
-def random_bundle(folder: Path, name: str, **settings: object) -> tuple[Path, int]:
+def random_bundle(folder: Path, name: str, **settings: object) -> tuple[ModelBundle, int]:
     """A randomly initialised bundle sized as the training defaults, ``settings`` (patch_size, spacing)
-    changed, saved to ``folder``; (folder, parameter count). Timing does not depend on the weights."""
+    changed, saved to ``folder``; (the bundle, its parameter count). Timing does not depend on weights."""
     from dataclasses import fields
 
     import torch
@@ -55,7 +59,7 @@ def random_bundle(folder: Path, name: str, **settings: object) -> tuple[Path, in
     )
     network = bundle.build_network()
     bundle.save(folder, network.state_dict())
-    return folder, sum(p.numel() for p in network.parameters())
+    return bundle, sum(p.numel() for p in network.parameters())
 
 
 def _cpu_count() -> int:

@@ -40,9 +40,10 @@ def random_fine_bundle(folder: Path) -> Path:
     from segmentation_core.training.crossval import RECIPES
 
     recipe = RECIPES["cascade-1mm-p64"]
-    return random_bundle(
+    random_bundle(
         folder, "random-cascade-1mm-p64", patch_size=recipe["patch_size"], spacing=recipe["spacing"]
-    )[0]
+    )
+    return folder
 
 
 def cascade(coarse: Path, fine: Path, threads: int, margin_mm: float):  # noqa: ANN201
@@ -93,21 +94,23 @@ def warm(case_dir: Path, coarse: Path, fine: Path, threads: int, margin_mm: floa
 
     case = load_case(case_dir)
     predictor = cascade(coarse, fine, threads, margin_mm)
-    timings = {}
-    for name, run in (("coarse_s", predictor.coarse), ("cascade_s", predictor)):
-        run_prediction(run, case)  # type: ignore[arg-type]
+
+    def timed(run):  # noqa: ANN001, ANN202 (a Predictor or CascadePredictor; (seconds, Prediction))
+        run_prediction(run, case)  # warm-up
         started = time.perf_counter()
-        prediction = run_prediction(run, case)  # type: ignore[arg-type]
-        timings[name] = round(time.perf_counter() - started, 3)
-        if name == "coarse_s":
-            coarse_labels = prediction.labels
-    box = tumour_box(coarse_labels != 0, case.spacing, margin_mm)
+        prediction = run_prediction(run, case)
+        return round(time.perf_counter() - started, 3), prediction
+
+    coarse_s, coarse_prediction = timed(predictor.coarse)
+    cascade_s, _ = timed(predictor)
+    box = tumour_box(coarse_prediction.labels != 0, case.spacing, margin_mm)
     fine_bundle = predictor.fine.bundle
     prepared = preprocess(case, fine_bundle.channels, fine_bundle.spacing)
     window = None if box is None else network_window(prepared, box, fine_bundle.patch_size)
     return {
-        **timings,
-        "fine_stage_s": round(timings["cascade_s"] - timings["coarse_s"], 3),
+        "coarse_s": coarse_s,
+        "cascade_s": cascade_s,
+        "fine_stage_s": round(cascade_s - coarse_s, 3),
         "fine_network_grid": list(prepared.image.shape[1:]),
         "fine_window": None if window is None else [s.stop - s.start for s in window],
     }
@@ -134,6 +137,10 @@ def main() -> int:
     from resources import default_model_dir
 
     coarse = args.coarse or default_model_dir()
+    for bundle in (coarse, args.fine):
+        if bundle is not None and not (bundle / "model.json").is_file():
+            print(f"error: {bundle}: not a model bundle (no model.json)")
+            return 1
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as scratch:
         fine = args.fine or random_fine_bundle(Path(scratch) / "fine")

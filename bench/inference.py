@@ -45,16 +45,15 @@ def peak_rss_mb() -> float:
 def model_bundle(model: Path | None, scratch: Path) -> tuple[Path, str]:
     """The bundle to benchmark and a description of it."""
     from resources import default_model_dir
-    from segmentation_core.models.bundle import ModelBundle
 
     folder = model or default_model_dir()
     if (folder / "model.json").is_file():
         return folder, f"bundle at {folder}"
     from bench._common import random_bundle
 
-    folder, params = random_bundle(scratch / "random-model", "random-default-sized")
-    bundle = ModelBundle.load(folder)
-    return scratch / "random-model", (
+    folder = scratch / "random-model"
+    bundle, params = random_bundle(folder, "random-default-sized")
+    return folder, (
         "no default model bundled yet: a randomly initialised bundle sized as the training defaults "
         f"({bundle.architecture}, {params} parameters, patch {list(bundle.patch_size)} at {bundle.spacing} mm)"
     )
