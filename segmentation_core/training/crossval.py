@@ -49,6 +49,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     # the GPU preset's network and sampling (schedule from --epochs / --iterations-per-epoch)
     # the fine stage of a cascade (run with --coarse OUT of a 2 mm run): 1 mm, mostly tumour patches
     "cascade-1mm-p64": {"spacing": (1.0, 1.0, 1.0), "patch_size": (64, 64, 64), "foreground_fraction": 0.9},
+    # the same fine stage sampling like the coarse one (a third of patches on tumour): more normal brain seen
+    "cascade-1mm-p64-fg33": {"spacing": (1.0, 1.0, 1.0), "patch_size": (64, 64, 64)},
     "gpu": {k: v for k, v in PRESETS["gpu"].items() if k not in ("epochs", "iterations_per_epoch")},
 }
 
