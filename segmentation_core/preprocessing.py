@@ -67,6 +67,18 @@ class Preprocessed:
         """(K, x, y, z) float maps on the network grid -> (K, X, Y, Z) float32 on the case grid."""
         return self.uncrop(self.to_crop(maps).cpu().numpy(), fill)
 
+    def on_network_grid(self, maps: np.ndarray) -> np.ndarray:
+        """(K, X, Y, Z) maps on the case grid -> (K, x, y, z) float32 on the network grid (crop, resample)."""
+        if tuple(maps.shape[1:]) != tuple(self.case_shape):
+            raise ValueError(f"maps of shape {tuple(maps.shape)} are not on the case grid {self.case_shape}")
+        cropped = torch.as_tensor(np.asarray(maps[(slice(None), *self.box)], dtype=np.float32))
+        return resample(cropped, self.image.shape[1:]).numpy()
+
+    def with_inputs(self, maps: np.ndarray) -> Preprocessed:
+        """This input with (K, X, Y, Z) case-grid maps (a coarse model's probabilities) as K more channels."""
+        extra = self.on_network_grid(maps)
+        return Preprocessed(np.concatenate([self.image, extra]), self.case_shape, self.box)
+
 
 def channel_arrays(case: Case, channels: tuple[str, ...]) -> list[np.ndarray]:
     """The case's sequences in ``channels`` order; refuses missing ones and mismatched grids."""

@@ -5,7 +5,9 @@ As nnU-Net's cascade localises with a low-resolution network and refines at full
 model) then runs its sliding window only over the box around the coarse whole tumour (grown by
 ``margin_mm``, at least one patch wide). The fine model sees the case normalised exactly as in its
 training (z-score over the whole brain, then the crop), and its result is mapped back to the case grid
-through the same :class:`Preprocessed` steps as a single-stage prediction.
+through the same :class:`Preprocessed` steps as a single-stage prediction. A fine model whose bundle lists
+``coarse_inputs`` also gets the coarse probabilities of those regions as extra input channels (as
+nnU-Net's cascade gives its full-resolution stage the low-resolution segmentation).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import torch
 from segmentation_core.inference.device import fallback_attempts
 from segmentation_core.inference.predictor import Predictor, prediction_from_logits, run_with_fallbacks
 from segmentation_core.inference.sliding_window import sliding_window
+from segmentation_core.labels import REGION_NAMES
 from segmentation_core.preprocessing import Box, Preprocessed, preprocess
 from segmentation_core.types import CancelToken, Case, Prediction, Progress
 
@@ -77,14 +80,19 @@ class CascadePredictor:
         self, case: Case, cancel: CancelToken | None = None, want_probabilities: bool = False
     ) -> Generator[Progress, None, Prediction]:
         start = time.perf_counter()
-        coarse = yield from self.coarse.predict(case, cancel, want_probabilities=want_probabilities)
+        fine = self.fine
+        guided = bool(fine.bundle.coarse_inputs)
+        coarse = yield from self.coarse.predict(case, cancel, want_probabilities=want_probabilities or guided)
         box = tumour_box(coarse.labels != 0, case.spacing, self.margin_mm)
         if box is None:
             return coarse
-        fine = self.fine
         if torch.get_num_threads() != fine.threads:
             torch.set_num_threads(fine.threads)
         prepared = preprocess(case, fine.bundle.channels, fine.bundle.spacing)
+        if guided:
+            assert coarse.probabilities is not None, "asked for above"
+            picked = [REGION_NAMES.index(r) for r in fine.bundle.coarse_inputs]
+            prepared = prepared.with_inputs(coarse.probabilities[picked])
         window = network_window(prepared, box, fine.bundle.patch_size)
 
         def run(attempt):  # noqa: ANN001, ANN202 (an Attempt; a sliding-window generator)

@@ -101,6 +101,11 @@ class Predictor:
     ) -> Generator[Progress, None, Prediction]:
         """Segment ``case``; yields Progress per patch batch; CancelledError within one batch of cancel."""
         start = time.perf_counter()
+        if self.bundle.coarse_inputs:
+            raise ValueError(
+                f"{self.bundle.name} {self.bundle.version} is the fine stage of a cascade: it needs a coarse "
+                f"model's {'/'.join(self.bundle.coarse_inputs)} probabilities as input and cannot run alone"
+            )
         check_prediction_input(case)  # garbage in must not give a confident tumour out
         if torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)

@@ -39,7 +39,8 @@ class ModelBundle(ModelSpec):
     def build_network(self) -> UNet3D:
         """A fresh (randomly initialised) network with this bundle's architecture."""
         arch = {k: v for k, v in self.architecture.items() if k != "type"}
-        return UNet3D(in_channels=len(self.channels), out_channels=len(self.outputs), **arch)
+        inputs = len(self.channels) + len(self.coarse_inputs)
+        return UNet3D(in_channels=inputs, out_channels=len(self.outputs), **arch)
 
     def load_network(self, map_location: str | torch.device = "cpu") -> UNet3D:
         """The network with its trained weights, in eval mode (float32)."""

@@ -39,6 +39,9 @@ class ModelSpec:
     architecture: dict[str, Any]
     channels: tuple[str, ...] = SEQUENCES
     outputs: tuple[str, ...] = REGION_NAMES
+    #: Regions of a coarse model's probabilities given as extra input channels after ``channels``: a
+    #: cascade's fine stage (run through ``inference.CascadePredictor``); empty for a stand-alone model.
+    coarse_inputs: tuple[str, ...] = ()
     label_scheme: str = "internal"
     patch_size: tuple[int, int, int] = (128, 128, 128)
     spacing: tuple[float, float, float] | None = None
@@ -102,6 +105,7 @@ class ModelSpec:
                 )
             data["channels"] = tuple(data["channels"])
             data["outputs"] = tuple(data["outputs"])
+            data["coarse_inputs"] = tuple(data.get("coarse_inputs", ()))
             data["patch_size"] = tuple(int(s) for s in data["patch_size"])
             if data.get("spacing") is not None:
                 data["spacing"] = tuple(float(s) for s in data["spacing"])
@@ -119,6 +123,12 @@ class ModelSpec:
         if unknown:
             raise BundleError(
                 f"{path}: unknown input channels {unknown}; expected names from {list(SEQUENCES)}"
+            )
+        strange = [r for r in self.coarse_inputs if r not in REGION_NAMES]
+        if strange or len(set(self.coarse_inputs)) != len(self.coarse_inputs):
+            raise BundleError(
+                f"{path}: coarse_inputs must be distinct regions of {list(REGION_NAMES)}, "
+                f"got {list(self.coarse_inputs)}"
             )
         if tuple(self.outputs) != REGION_NAMES:
             raise BundleError(
@@ -143,6 +153,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "architecture": (dict,),
     "channels": (list,),
     "outputs": (list,),
+    "coarse_inputs": (list,),
     "label_scheme": (str,),
     "patch_size": (list,),
     "spacing": (list, type(None)),
@@ -162,7 +173,7 @@ def _check_types(data: dict[str, Any]) -> None:
         if key in data and (not isinstance(data[key], kinds) or isinstance(data[key], bool)):
             names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
             raise TypeError(f"field {key!r} must be {names}, not {type(data[key]).__name__}")
-    for key in ("channels", "outputs"):
+    for key in ("channels", "outputs", "coarse_inputs"):
         if key in data and not all(isinstance(v, str) for v in data[key]):
             raise TypeError(f"field {key!r} must be a list of names")
     for key in ("patch_size", "spacing"):

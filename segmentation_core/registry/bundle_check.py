@@ -18,9 +18,15 @@ def check_bundle(folder: Path) -> None:
             "choose a folder or zip exported from Models ▸ Manage models or written by brats-seg train"
         )
     try:
-        ModelBundle.load(folder).load_network("cpu")
+        bundle = ModelBundle.load(folder)
+        bundle.load_network("cpu")
     except (BundleError, OSError, ValueError, KeyError, RuntimeError) as exc:
         raise RegistryError(f"{folder}: the model bundle cannot be loaded: {exc}") from exc
+    if bundle.coarse_inputs:
+        raise RegistryError(
+            f"{folder}: this model is the fine stage of a cascade (it needs a coarse model's "
+            f"{'/'.join(bundle.coarse_inputs)} probabilities as input); it cannot segment a case on its own"
+        )
 
 
 def bundle_files(folder: Path) -> list[Path]:

@@ -69,12 +69,25 @@ AUGMENTATIONS = tuple(_POLICIES)
 
 
 def augment(
-    images: torch.Tensor, targets: torch.Tensor, generator: torch.Generator, policy: str = "default"
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    generator: torch.Generator,
+    policy: str = "default",
+    guide_channels: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``images`` (B,C,X,Y,Z) z-scored and ``targets`` (B,3,X,Y,Z) in [0,1], augmented by ``policy``.
 
-    Uses only ``generator`` for randomness, so a resumed run draws the same augmentations.
+    The last ``guide_channels`` of ``images`` (a coarse model's probabilities) move with the images
+    but get no intensity change: they are augmented as targets are. Uses only ``generator`` for
+    randomness, so a resumed run draws the same augmentations.
     """
     if policy not in _POLICIES:
         raise ValueError(f"unknown augmentation {policy!r}; choose one of {', '.join(AUGMENTATIONS)}")
-    return _POLICIES[policy](images, targets, generator)
+    if not guide_channels:
+        return _POLICIES[policy](images, targets, generator)
+    split = images.shape[1] - guide_channels
+    images, moved = _POLICIES[policy](
+        images[:, :split], torch.cat([targets, images[:, split:]], 1), generator
+    )
+    regions = targets.shape[1]
+    return torch.cat([images, moved[:, regions:]], 1), moved[:, :regions]

@@ -21,9 +21,11 @@ class BatchDataset(Dataset):
         start: int,
         stop: int,
         augmentation: str = "default",
+        guide_channels: int = 0,
     ) -> None:
         self.sampler = sampler
         self.augmentation = augmentation
+        self.guide_channels = guide_channels
         self.batch_size = batch_size
         self.seed = seed
         self.start = start
@@ -37,4 +39,10 @@ class BatchDataset(Dataset):
         rng = np.random.default_rng([self.seed, iteration])
         images, targets = self.sampler.batch(self.batch_size, rng)
         generator = torch.Generator().manual_seed(int(rng.integers(2**63 - 1)))
-        return augment(torch.from_numpy(images), torch.from_numpy(targets), generator, self.augmentation)
+        return augment(
+            torch.from_numpy(images),
+            torch.from_numpy(targets),
+            generator,
+            self.augmentation,
+            self.guide_channels,
+        )

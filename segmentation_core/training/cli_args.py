@@ -47,6 +47,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="model bundle to fine-tune from; its architecture is used (default: train from scratch)",
     )
     add(
+        "--coarse-probabilities",
+        type=Path,
+        help="train a cascade's fine stage: a folder of a coarse model's held-out predictions (<case>.npz, "
+        "as `crossval` saves them), given to the network as extra input channels; needs --val-every 0 "
+        "(default: none, a stand-alone model)",
+    )
+    add(
         "--preset",
         choices=sorted(PRESETS),
         default="cpu",
@@ -219,6 +226,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         data=args.data,
         out=args.out,
         init=args.init,
+        coarse_probabilities=args.coarse_probabilities,
         epochs=chosen["epochs"],
         iterations_per_epoch=chosen["iterations_per_epoch"],
         batch_size=chosen["batch_size"],

@@ -15,6 +15,9 @@ class TrainConfig:
     out: Path
     init: Path | None = None
     cache: Path | None = None  # preprocessed-case cache (default OUT/cache); runs may share one
+    #: A cascade's fine stage: folder of a coarse model's held-out predictions (``<case>.npz``, as
+    #: ``crossval`` saves them), whose WT/TC/ET probabilities become extra input channels.
+    coarse_probabilities: Path | None = None
     epochs: int = 50
     iterations_per_epoch: int = 50
     batch_size: int = 2
@@ -47,6 +50,6 @@ class TrainConfig:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        for key in ("data", "out", "init", "cache"):
+        for key in ("data", "out", "init", "cache", "coarse_probabilities"):
             data[key] = None if data[key] is None else str(data[key])
         return data

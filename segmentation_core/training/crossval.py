@@ -51,6 +51,9 @@ RECIPES: dict[str, dict[str, Any]] = {
     "cascade-1mm-p64": {"spacing": (1.0, 1.0, 1.0), "patch_size": (64, 64, 64), "foreground_fraction": 0.9},
     # the same fine stage sampling like the coarse one (a third of patches on tumour): more normal brain seen
     "cascade-1mm-p64-fg33": {"spacing": (1.0, 1.0, 1.0), "patch_size": (64, 64, 64)},
+    # the fine stage given the coarse run's held-out WT/TC/ET probabilities as 3 more input channels
+    # (nnU-Net's cascade); its training cases' coarse inputs come from the coarse folds that held them out
+    "cascade-1mm-p64-guided": {"spacing": (1.0, 1.0, 1.0), "patch_size": (64, 64, 64), "coarse_input": True},
     "gpu": {k: v for k, v in PRESETS["gpu"].items() if k not in ("epochs", "iterations_per_epoch")},
 }
 
@@ -83,6 +86,10 @@ class CrossValidation:
             raise ValueError(f"{self.data}: excluded cases not found: {missing}")
         self.case_ids = sorted(n for n in names if n not in set(self.exclude))
         self.assignment = fold_assignment(self.case_ids, self.folds)
+        if self.settings.get("coarse_input") and self.coarse is None:
+            raise ValueError(
+                f"recipe {self.recipe!r} takes a coarse run's predictions as input: give --coarse"
+            )
 
     # -- bookkeeping ------------------------------------------------------------------------------
     def description(self) -> dict[str, Any]:
@@ -119,10 +126,12 @@ class CrossValidation:
         return sorted(c for c, f in self.assignment.items() if f == fold)
 
     def config(self, fold: int) -> TrainConfig:
+        settings = {k: v for k, v in self.settings.items() if k != "coarse_input"}
         return TrainConfig(
             data=self.data,
             out=self.fold_dir(fold),
             cache=self.out / "cache",
+            coarse_probabilities=self.coarse if self.settings.get("coarse_input") else None,
             epochs=self.epochs,
             iterations_per_epoch=self.iterations_per_epoch,
             folds=self.folds,
@@ -133,7 +142,7 @@ class CrossValidation:
             threads=self.threads,
             device=self.device,
             name=f"cv-{self.recipe}-fold{fold}",
-            **self.settings,
+            **settings,
         )
 
     def timing(self, fold: int) -> dict[str, Any]:

@@ -49,16 +49,22 @@ def region_targets(internal: np.ndarray) -> np.ndarray:
 
 
 def prepare_case(
-    case: Case, channels: tuple[str, ...], spacing: tuple[float, float, float] | None
+    case: Case,
+    channels: tuple[str, ...],
+    spacing: tuple[float, float, float] | None,
+    coarse: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(image float16 (C,X,Y,Z), targets uint8 (3,X,Y,Z) scaled 0..255) ready for patch sampling.
 
     The image goes through the inference engine's own preprocessing (crop to the brain, z-score,
-    resample), so the network sees the same kind of input in training and in use.
+    resample), so the network sees the same kind of input in training and in use. ``coarse``: a
+    coarse model's (K, *case grid) probabilities, appended as K channels (a cascade's fine stage).
     """
     if case.labels is None:
         raise DatasetError(f"case {case.case_id!r} has no reference labels (_seg file); training needs them")
     prepared = preprocess(case, channels, spacing)
+    if coarse is not None:
+        prepared = prepared.with_inputs(coarse)
     region_maps = torch.from_numpy(region_targets(np.asarray(case.labels.array)[prepared.box]))
     targets = resample(region_maps, prepared.image.shape[1:]).numpy()
     return prepared.image.astype(np.float16), np.clip(np.round(targets * 255), 0, 255).astype(np.uint8)
@@ -96,25 +102,61 @@ def _write_text_atomically(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
+def coarse_probabilities_file(folder: Path, case_id: str) -> Path:
+    """The one ``<case_id>.npz`` under ``folder`` (e.g. a cross-validation's ``fold*/cv/``)."""
+    found = sorted(Path(folder).rglob(f"{case_id}.npz"))
+    if len(found) != 1:
+        problem = "none" if not found else f"{len(found)} ({', '.join(str(p) for p in found[:3])})"
+        raise DatasetError(f"{folder}: expected one coarse prediction {case_id}.npz, found {problem}")
+    return found[0]
+
+
+def read_coarse_probabilities(
+    path: Path, regions: tuple[str, ...], case_shape: tuple[int, ...]
+) -> np.ndarray:
+    """(K, *case_shape) float32 in [0, 1]: ``regions`` of a saved prediction (uint8 WT/TC/ET, 0..255)."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            saved = archive["probabilities"]
+    except Exception as exc:  # a damaged or foreign file: numpy raises many types
+        raise DatasetError(f"{path}: not a readable coarse prediction ({exc})") from exc
+    expected = (len(REGIONS), *case_shape)
+    if saved.dtype != np.uint8 or saved.shape != expected:
+        raise DatasetError(
+            f"{path}: expected uint8 probabilities of shape {expected}, got {saved.dtype} {saved.shape}"
+        )
+    return saved[[REGIONS.index(r) for r in regions]].astype(np.float32) / 255.0
+
+
 def build_cache(
     case_dirs: list[Path],
     cache_dir: Path,
     channels: tuple[str, ...],
     spacing: tuple[float, float, float] | None,
+    coarse: tuple[Path, tuple[str, ...]] | None = None,
 ) -> list[CachedCase]:
-    """Preprocess every case once into ``cache_dir`` (reused when the settings are unchanged)."""
+    """Preprocess every case once into ``cache_dir`` (reused when the settings are unchanged).
+
+    ``coarse``: (folder of a coarse model's saved predictions, regions) for a cascade's fine stage; each
+    case's prediction becomes extra input channels, and the cache entry is tied to that file's content.
+    """
     cache_dir.mkdir(parents=True, exist_ok=True)
-    settings = {"version": CACHE_VERSION, "channels": list(channels), "spacing": spacing}
     cached = []
     for case_dir in case_dirs:
         case_id = Path(case_dir).name.removesuffix(".gz").removesuffix(".nii")
         image_path, target_path = cache_dir / f"{case_id}_image.npy", cache_dir / f"{case_id}_target.npy"
         meta_path = cache_dir / f"{case_id}.json"
+        settings: dict = {"version": CACHE_VERSION, "channels": list(channels), "spacing": spacing}
+        if coarse is not None:
+            coarse_file = coarse_probabilities_file(coarse[0], case_id)
+            settings["coarse"] = {"regions": list(coarse[1]), "sha256": file_sha256(coarse_file)}
+        settings = json.loads(json.dumps(settings))  # as read back (lists, not tuples), to compare
         if not (
             meta_path.is_file() and json.loads(meta_path.read_text()) == settings and target_path.is_file()
         ):
             case = load_case(case_dir)
-            image, targets = prepare_case(case, channels, spacing)
+            maps = None if coarse is None else read_coarse_probabilities(coarse_file, coarse[1], case.shape)
+            image, targets = prepare_case(case, channels, spacing, maps)
             _save_atomically(image_path, image)
             _save_atomically(target_path, targets)
             _write_text_atomically(meta_path, json.dumps(settings))

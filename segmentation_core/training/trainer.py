@@ -85,6 +85,22 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if precision == "amp" else None
 
 
+def check_coarse_inputs(config: TrainConfig, base: ModelBundle | None) -> None:
+    """Refuse a cascade fine stage set up inconsistently (ValueError naming what is wrong)."""
+    if base is not None and bool(base.coarse_inputs) != bool(config.coarse_probabilities):
+        wanted = "needs --coarse-probabilities" if base.coarse_inputs else "takes no coarse probabilities"
+        raise ValueError(f"{config.init}: this model {wanted}; the new one must take the same inputs")
+    if config.coarse_probabilities is None:
+        return
+    if not Path(config.coarse_probabilities).is_dir():
+        raise ValueError(f"{config.coarse_probabilities}: the coarse predictions folder does not exist")
+    if config.val_every:
+        raise ValueError(
+            "a cascade's fine stage is validated through its coarse model (crossval --coarse); "
+            "train it with --val-every 0"
+        )
+
+
 class Trainer:
     """Trains one model bundle from a folder of labelled cases (see ``TrainConfig``)."""
 
@@ -99,6 +115,7 @@ class Trainer:
         case_dirs = find_cases(Path(config.data))
         self.train_cases, self.val_cases = split_cases(case_dirs, config)
         self.base = ModelBundle.load(config.init) if config.init else None
+        check_coarse_inputs(config, self.base)
         self.bundle = self._describe()
         torch.manual_seed(config.seed)  # the same initial weights for the same seed
         self.network = self._initial_network().to(self.device)
@@ -144,6 +161,7 @@ class Trainer:
             version=c.version,
             architecture=arch,
             channels=channels,
+            coarse_inputs=REGION_NAMES if c.coarse_probabilities else (),
             patch_size=patch,
             spacing=spacing,
             postprocessing=self._postprocessing(),
@@ -197,7 +215,14 @@ class Trainer:
         """Rank 0 preprocesses the cases; the other ranks wait, then read its cache."""
         if self.rank != 0:
             distributed.barrier()
-        cached = build_cache(self.train_cases, cache, self.bundle.channels, self.bundle.spacing)
+        coarse = self.config.coarse_probabilities
+        cached = build_cache(
+            self.train_cases,
+            cache,
+            self.bundle.channels,
+            self.bundle.spacing,
+            None if coarse is None else (Path(coarse), self.bundle.coarse_inputs),
+        )
         if self.rank == 0:
             distributed.barrier()
         return cached
@@ -211,7 +236,13 @@ class Trainer:
         sampler = PatchSampler(cached, self.bundle.patch_size, c.foreground_fraction)
         stop = self.total_iterations if stop_after is None else min(self.total_iterations, stop_after)
         dataset = BatchDataset(
-            sampler, c.batch_size, c.seed + 1000 * self.rank, self.iteration, stop, c.augmentation
+            sampler,
+            c.batch_size,
+            c.seed + 1000 * self.rank,
+            self.iteration,
+            stop,
+            c.augmentation,
+            guide_channels=len(self.bundle.coarse_inputs),
         )
         loader = DataLoader(dataset, batch_size=None, shuffle=False, num_workers=c.workers)
         network = distributed.wrap(self.network, self.device)

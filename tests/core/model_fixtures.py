@@ -17,6 +17,7 @@ def make_tiny_bundle(
     patch_size: tuple[int, int, int] = (16, 16, 16),
     version: str = "1",
     seed: int = 0,
+    coarse_inputs: tuple[str, ...] = (),
 ) -> Path:
     """Write a tiny bundle (a 3-level U-Net with 4 base filters) and return its folder."""
     torch.manual_seed(seed)
@@ -26,6 +27,7 @@ def make_tiny_bundle(
         architecture=dict(TINY_ARCHITECTURE),
         patch_size=patch_size,
         spacing=spacing,
+        coarse_inputs=coarse_inputs,
     )
     network = bundle.build_network()
     return bundle.save(folder, network.state_dict())

@@ -36,6 +36,20 @@ def test_same_generator_seed_gives_the_same_batch(policy) -> None:
     assert torch.equal(images, batch()[0])  # and the caller's tensors are left untouched
 
 
+@pytest.mark.parametrize("policy", AUGMENTATIONS)
+def test_coarse_guide_channels_move_like_the_labels_and_keep_their_values(policy) -> None:
+    images, targets = batch()
+    guides = targets[:, [0, 2]] * 0.8  # a coarse model's WT and ET probabilities
+    for seed in range(6):
+        alone = augment(images, targets, torch.Generator().manual_seed(seed), policy)
+        guided = augment(
+            torch.cat([images, guides], 1), targets, torch.Generator().manual_seed(seed), policy, 2
+        )
+        torch.testing.assert_close(guided[0][:, :4], alone[0], rtol=0, atol=0)  # the same draws
+        torch.testing.assert_close(guided[1], alone[1], rtol=0, atol=0)
+        torch.testing.assert_close(guided[0][:, 4:], alone[1][:, [0, 2]] * 0.8, rtol=0, atol=1e-6)
+
+
 def test_unknown_policy_names_the_choices() -> None:
     images, targets = batch()
     with pytest.raises(ValueError, match="unknown augmentation 'heavy'; choose one of default, strong"):

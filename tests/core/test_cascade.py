@@ -9,6 +9,7 @@ import torch
 from segmentation_core.inference import Predictor, run_prediction
 from segmentation_core.inference.cascade import CascadePredictor, network_window, tumour_box
 from segmentation_core.inference.postprocess import OFF
+from segmentation_core.labels import REGION_NAMES
 from segmentation_core.models import ModelBundle
 from segmentation_core.preprocessing import preprocess
 from segmentation_core.types import SEQUENCES, Case, Volume
@@ -119,3 +120,30 @@ def test_fine_stage_with_mirroring_keeps_three_probability_maps_and_its_spread(b
     assert np.count_nonzero(result.labels == 3) == 4 * 3 * 3  # a voxelwise network: flips change nothing
     assert result.regions is not None and result.regions.spread is not None
     assert int(result.regions.spread.max()) == 0
+
+
+class CoarseEcho(torch.nn.Module):
+    """A guided fine network whose region logits are its coarse-probability input channels (4:7)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        assert x.shape[1] == 7, "4 sequences + the coarse WT/TC/ET"
+        return (x[:, 4:7] - 0.5) * 40
+
+
+def test_a_guided_fine_stage_gets_the_coarse_probabilities_and_cannot_run_alone(bundles, tmp_path) -> None:
+    coarse_bundle, _ = bundles
+    guided = ModelBundle.load(
+        make_tiny_bundle(tmp_path / "guided", patch_size=(8, 8, 8), coarse_inputs=REGION_NAMES)
+    )
+    case = blob_case()
+    coarse = predictor(coarse_bundle, Voxelwise(2.0))
+    expected = run_prediction(coarse, case)
+    fine = predictor(guided, CoarseEcho())
+    result = run_prediction(CascadePredictor(coarse, fine, margin_mm=4.0), case)
+    assert np.count_nonzero(expected.labels) > 0
+    np.testing.assert_array_equal(result.labels, expected.labels)  # the echo of the coarse result, exactly
+    assert result.probabilities is None
+    with pytest.raises(
+        ValueError, match="tiny-test-model 1 is the fine stage of a cascade: it needs a coarse "
+    ):
+        run_prediction(fine, case)

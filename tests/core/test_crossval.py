@@ -22,6 +22,7 @@ from segmentation_core.training.data import DatasetError
 from segmentation_core.training.folds import fold_assignment, fold_cases, release_of
 from segmentation_core.training.trainer import split_cases
 from tests.core.io_fixtures import write_brats_case
+from tests.core.model_fixtures import make_tiny_bundle
 
 REAL_TRAINING = [
     "BraTS2021_00000", "BraTS2021_00002", "BraTS2021_00006", "BraTS2021_00014", "BraTS2021_00024",
@@ -282,3 +283,63 @@ def test_cascade_recipe_uses_the_coarse_runs_fold_models(cv_data, tmp_path) -> N
     assert json.loads((tmp_path / "fine" / "recipe.json").read_text())["coarse"] == str(coarse.resolve())
     with pytest.raises(ValueError, match="other settings"):
         tiny_cv(cv_data, tmp_path / "fine").check_description()  # the same folder without --coarse
+
+
+def test_guided_cascade_trains_on_the_coarse_runs_held_out_predictions(cv_data, tmp_path) -> None:
+    from segmentation_core.io import load_case
+    from segmentation_core.preprocessing import preprocess
+
+    settings = {
+        "patch_size": (16, 16, 16),
+        "spacing": None,
+        "base_filters": 4,
+        "depth": 3,
+        "coarse_input": True,
+    }
+
+    def guided(coarse: Path | None) -> CrossValidation:
+        return CrossValidation(
+            data=cv_data, out=tmp_path / "guided", recipe="tiny-guided", settings=settings, folds=2, epochs=1,
+            iterations_per_epoch=2, threads=1, exclude=("Val_1",), coarse=coarse,
+        )  # fmt: skip
+
+    with pytest.raises(ValueError, match="recipe 'tiny-guided' takes a coarse run's predictions as input"):
+        guided(None)
+    coarse = tiny_cv(cv_data, tmp_path / "coarse")
+    coarse.run()
+    cv = guided(coarse.out)
+    cv.run()
+    assert cv.predicted_cases() == ["A_1", "A_2", "A_3", "B_1", "B_2"]
+    bundle = ModelBundle.load(tmp_path / "guided" / "fold0")
+    assert bundle.coarse_inputs == ("WT", "TC", "ET") and bundle.training["val_every"] == 0
+    for case_id in bundle.training["train_cases"]:  # fold 1's cases, predicted by the coarse fold 1 model
+        assert coarse.assignment[case_id] == 1
+        image = np.load(tmp_path / "guided" / "cache" / f"{case_id}_image.npy")
+        box = preprocess(load_case(cv_data / case_id), bundle.channels).box
+        expected = coarse.probabilities(case_id)[(slice(None), *box)]
+        assert image.shape == (7, *expected.shape[1:])
+        np.testing.assert_allclose(image[4:].astype(np.float32), expected, rtol=0, atol=5e-4)
+
+
+def test_a_guided_fine_stage_is_refused_when_set_up_inconsistently(cv_data, tmp_path, capsys) -> None:
+    def error(*extra: str) -> str:
+        code = cli_main(
+            ["train", "--data", str(cv_data), "--out", str(tmp_path / "out"), "--epochs", "1",
+             "--iterations-per-epoch", "1", "--patch-size", "16", "16", "16", "--native-spacing",
+             "--base-filters", "4", "--depth", "3", *extra]
+        )  # fmt: skip
+        assert code != 0
+        return capsys.readouterr().err.strip()
+
+    assert error("--coarse-probabilities", str(tmp_path)).endswith("train it with --val-every 0")
+    assert error("--coarse-probabilities", str(tmp_path / "nowhere"), "--val-every", "0") == (
+        f"error: {tmp_path / 'nowhere'}: the coarse predictions folder does not exist"
+    )
+    assert error("--coarse-probabilities", str(tmp_path), "--val-every", "0").endswith(
+        "expected one coarse prediction A_1.npz, found none"
+    )
+    plain = make_tiny_bundle(tmp_path / "plain")
+    assert error("--init", str(plain), "--coarse-probabilities", str(tmp_path), "--val-every", "0") == (
+        f"error: {plain}: this model takes no coarse probabilities; the new one must take the same inputs"
+    )
+    assert not (tmp_path / "out" / "model.json").exists()

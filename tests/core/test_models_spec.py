@@ -43,3 +43,18 @@ def test_a_bad_description_names_the_file(tmp_path: Path) -> None:
         ModelSpec.load(tmp_path)
     with pytest.raises(BundleError, match="not a model bundle"):
         ModelSpec.load(tmp_path / "nowhere")
+
+
+def test_coarse_inputs_round_trip_widen_the_network_and_are_checked(tmp_path: Path) -> None:
+    from segmentation_core.models import ModelBundle
+    from tests.core.model_fixtures import make_tiny_bundle
+
+    bundle = ModelBundle.load(make_tiny_bundle(tmp_path / "fine", coarse_inputs=("WT", "ET")))
+    assert bundle.coarse_inputs == ("WT", "ET")
+    assert next(bundle.load_network().parameters()).shape[1] == 6  # first convolution: 4 sequences + 2 maps
+    assert ModelBundle.load(make_tiny_bundle(tmp_path / "plain")).coarse_inputs == ()
+    data = json.loads((tmp_path / "fine" / "model.json").read_text())
+    for wrong in (["WT", "WT"], ["NCR"], "WT"):
+        (tmp_path / "fine" / "model.json").write_text(json.dumps({**data, "coarse_inputs": wrong}))
+        with pytest.raises(BundleError, match=r"fine/model.json: .*coarse_inputs"):
+            ModelSpec.load(tmp_path / "fine")

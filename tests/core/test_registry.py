@@ -141,6 +141,9 @@ def test_register_refuses_a_broken_bundle_and_changes_nothing(
     empty.mkdir()
     with pytest.raises(RegistryError, match="no model.json"):
         registry.register(empty, base_version=1)
+    fine = make_tiny_bundle(tmp_path / "fine", coarse_inputs=("WT", "TC", "ET"))
+    with pytest.raises(RegistryError, match=r"fine: this model is the fine stage of a cascade .*WT/TC/ET"):
+        registry.register(fine, base_version=1)
     assert snapshot(registry.dir) == before
 
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import torch
 
+from segmentation_core.io import load_case
 from segmentation_core.labels import region_mask
 from segmentation_core.preprocessing import preprocess
 from segmentation_core.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from segmentation_core.training.data import CachedCase, DatasetError, prepare_case
+from segmentation_core.training.crossval import write_npz
+from segmentation_core.training.data import CachedCase, DatasetError, build_cache, prepare_case
 from segmentation_core.training.losses import region_loss
 from segmentation_core.training.sampling import PatchSampler
-from tests.core.io_fixtures import make_case
+from tests.core.io_fixtures import make_case, write_brats_case
 
 
 def test_prepared_image_is_the_inference_input_and_targets_are_the_regions() -> None:
@@ -91,3 +95,58 @@ def test_missing_or_broken_checkpoint_is_a_clear_error(tmp_path) -> None:
     (tmp_path / "last.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="last.pt: cannot read the checkpoint"):
         load_checkpoint(tmp_path / "last.pt", torch.device("cpu"))
+
+
+SEQUENCE_CHANNELS = ("t1", "t1ce", "t2", "flair")
+
+
+def test_the_cache_is_reused_when_nothing_changed_and_rebuilt_when_the_spacing_does(tmp_path, caplog) -> None:
+    write_brats_case(tmp_path / "data" / "C_1", shape=(20, 20, 20), case_id="C_1")
+    cases = [tmp_path / "data" / "C_1"]
+    caplog.set_level(logging.INFO, logger="segmentation_core.training.data")
+    first = build_cache(cases, tmp_path / "cache", SEQUENCE_CHANNELS, (2.0, 2.0, 2.0))
+    written = first[0].image_path.stat().st_mtime_ns
+    build_cache(cases, tmp_path / "cache", SEQUENCE_CHANNELS, (2.0, 2.0, 2.0))
+    assert [r.message for r in caplog.records] == ["cached C_1: (4, 10, 10, 10)"]
+    assert first[0].image_path.stat().st_mtime_ns == written
+    build_cache(cases, tmp_path / "cache", SEQUENCE_CHANNELS, (1.0, 1.0, 1.0))
+    assert [r.message for r in caplog.records][1:] == ["cached C_1: (4, 20, 20, 20)"]
+
+
+def test_coarse_predictions_become_extra_channels_on_the_network_grid(tmp_path) -> None:
+    write_brats_case(tmp_path / "data" / "C_1", shape=(20, 20, 20), case_id="C_1")
+    coarse = np.zeros((3, 20, 20, 20), np.uint8)
+    coarse[0, 4:16, 4:16, 4:16] = 255  # WT
+    coarse[2, 8:12, 8:12, 8:12] = 51  # ET at 0.2
+    write_npz(tmp_path / "coarse" / "fold1" / "cv" / "C_1.npz", probabilities=coarse)
+    cached = build_cache(
+        [tmp_path / "data" / "C_1"],
+        tmp_path / "cache",
+        SEQUENCE_CHANNELS,
+        None,
+        (tmp_path / "coarse", ("WT", "ET")),
+    )
+    image, _ = cached[0].load()
+    prepared = preprocess(load_case(tmp_path / "data" / "C_1"), SEQUENCE_CHANNELS)
+    assert image.shape == (6, *prepared.image.shape[1:])
+    np.testing.assert_array_equal(image[:4], prepared.image.astype(np.float16))
+    box = prepared.box
+    np.testing.assert_array_equal(image[4], (coarse[0][box] / 255).astype(np.float16))
+    np.testing.assert_array_equal(image[5], (coarse[2][box] / 255).astype(np.float16))
+    assert float(image[5].max()) == pytest.approx(0.2, abs=1e-3)
+
+
+def test_a_missing_or_damaged_coarse_prediction_names_the_file(tmp_path) -> None:
+    write_brats_case(tmp_path / "data" / "C_1", shape=(20, 20, 20), case_id="C_1")
+    cases = [tmp_path / "data" / "C_1"]
+    (tmp_path / "coarse").mkdir()
+    with pytest.raises(DatasetError, match=r"coarse: expected one coarse prediction C_1.npz, found none"):
+        build_cache(cases, tmp_path / "cache", SEQUENCE_CHANNELS, None, (tmp_path / "coarse", ("WT",)))
+    (tmp_path / "coarse" / "C_1.npz").write_bytes(b"not an archive")
+    with pytest.raises(DatasetError, match=r"C_1.npz: not a readable coarse prediction"):
+        build_cache(cases, tmp_path / "cache", SEQUENCE_CHANNELS, None, (tmp_path / "coarse", ("WT",)))
+    write_npz(tmp_path / "coarse" / "C_1.npz", probabilities=np.zeros((3, 20, 20, 19), np.uint8))
+    with pytest.raises(
+        DatasetError, match=r"expected uint8 probabilities of shape \(3, 20, 20, 20\), got uint8"
+    ):
+        build_cache(cases, tmp_path / "cache", SEQUENCE_CHANNELS, None, (tmp_path / "coarse", ("WT",)))
