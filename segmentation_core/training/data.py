@@ -135,7 +135,7 @@ def build_cache(
     spacing: tuple[float, float, float] | None,
     coarse: tuple[Path, tuple[str, ...]] | None = None,
 ) -> list[CachedCase]:
-    """Preprocess every case once into ``cache_dir`` (reused when the settings are unchanged).
+    """Preprocess every case once into ``cache_dir`` (reused while its files and the settings are unchanged).
 
     ``coarse``: (folder of a coarse model's saved predictions, regions) for a cascade's fine stage; each
     case's prediction becomes extra input channels, and the cache entry is tied to that file's content.
@@ -146,7 +146,12 @@ def build_cache(
         case_id = Path(case_dir).name.removesuffix(".gz").removesuffix(".nii")
         image_path, target_path = cache_dir / f"{case_id}_image.npy", cache_dir / f"{case_id}_target.npy"
         meta_path = cache_dir / f"{case_id}.json"
-        settings: dict = {"version": CACHE_VERSION, "channels": list(channels), "spacing": spacing}
+        settings: dict = {
+            "version": CACHE_VERSION,
+            "channels": list(channels),
+            "spacing": spacing,
+            "files": fingerprint([Path(case_dir)]),  # corrected labels or images are cached again
+        }
         if coarse is not None:
             coarse_file = coarse_probabilities_file(coarse[0], case_id)
             settings["coarse"] = {"regions": list(coarse[1]), "sha256": file_sha256(coarse_file)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import nibabel as nib
 import numpy as np
 import pytest
 import torch
@@ -111,6 +112,13 @@ def test_the_cache_is_reused_when_nothing_changed_and_rebuilt_when_the_spacing_d
     assert first[0].image_path.stat().st_mtime_ns == written
     build_cache(cases, tmp_path / "cache", SEQUENCE_CHANNELS, (1.0, 1.0, 1.0))
     assert [r.message for r in caplog.records][1:] == ["cached C_1: (4, 20, 20, 20)"]
+    seg = tmp_path / "data" / "C_1" / "C_1_seg.nii.gz"
+    corrected = nib.load(seg)
+    labels = np.asanyarray(corrected.dataobj).copy()
+    labels[labels == 4] = 1  # the user relabels the enhancing tumour as necrosis, then retrains
+    nib.save(nib.Nifti1Image(labels, corrected.affine, corrected.header), seg)
+    targets = build_cache(cases, tmp_path / "cache", SEQUENCE_CHANNELS, (1.0, 1.0, 1.0))[0].load()[1]
+    assert len(caplog.records) == 3 and not targets[2].any()  # no ET left in the cached targets
 
 
 def test_coarse_predictions_become_extra_channels_on_the_network_grid(tmp_path) -> None:
