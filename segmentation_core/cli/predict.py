@@ -48,7 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--overlap", type=float, default=0.5, help="sliding-window overlap in [0, 1) (default: %(default)s)"
     )
     parser.add_argument(
-        "--tta", action="store_true", help="mirroring test-time augmentation, 8 flips (default: off)"
+        "--tta",
+        action="store_true",
+        help="accurate mode: mirroring test-time augmentation, 8 flips (8 network passes per patch, so slower) (default: off)",
     )
     parser.add_argument(
         "--probabilities",
